@@ -1,0 +1,26 @@
+# PGXS build: make && make install; make installcheck runs pg_regress.
+include sources.mk
+
+MODULE_big = numaudit
+OBJS = $(CORE_SOURCES:.cpp=.o) $(BACKEND_SOURCES:.cpp=.o)
+EXTENSION = numaudit
+DATA = $(wildcard extension/numaudit--*.sql)
+PGFILEDESC = "numaudit - telephone-number inventory audit"
+
+REGRESS = $(REGRESS_TESTS)
+
+PG_CONFIG ?= pg_config
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -fPIC -Isrc
+PG_CPPFLAGS = -Isrc
+SHLIB_LINK = -lstdc++
+
+# No LLVM bitcode for JIT: the C++ sources are not meant for inlining.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+numaudit.control: extension/numaudit.control
+	cp $< $@
+all: numaudit.control
+EXTRA_CLEAN = numaudit.control

@@ -1,0 +1,13 @@
+# The one list of sources and tests, read by both the PGXS Makefile and CMake.
+# Core files: plain C++17, no PostgreSQL header (unit-tested on their own).
+CORE_SOURCES = src/core/pattern.cpp src/core/request.cpp src/core/planner.cpp
+# Backend files: the PostgreSQL-facing layer.
+BACKEND_SOURCES = src/backend/guard.cpp src/backend/context_resource.cpp src/backend/spi.cpp \
+	src/backend/resolve.cpp src/backend/locks.cpp src/backend/audit_unit.cpp \
+	src/backend/entry_points.cpp src/backend/procedure.cpp
+# pg_regress tests (sql/NAME.sql, expected/NAME.out), in run order.
+REGRESS_TESTS = schema bad_input flat_customer site_scope slc history procedure
+# Isolation specs (test/isolation/specs/NAME.spec), in run order.
+ISOLATION_TESTS = customer_waits disjoint_sites overlapping_sites nowait waiter_sees_work concurrent_insert
+# GoogleTest sources of the core.
+UNIT_TEST_SOURCES = test/unit/pattern_test.cpp test/unit/request_test.cpp test/unit/planner_test.cpp

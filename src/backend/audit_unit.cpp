@@ -1,0 +1,277 @@
+#include "backend/audit_unit.hpp"
+
+#include <algorithm>
+#include <string>
+#include <unordered_set>
+
+#include "backend/context_resource.hpp"
+#include "backend/spi.hpp"
+
+namespace numaudit::backend {
+
+int g_max_memory_mb = 0;
+
+namespace {
+
+constexpr std::size_t kWriteBatch = 10000;
+
+using core::OptText;
+
+// Memory contexts of one unit: `audit` holds the core's data for the whole
+// unit, `batch` is reset after every write batch.
+struct Contexts {
+    MemoryContext audit = nullptr;
+    MemoryContext batch = nullptr;
+};
+
+Contexts create_contexts() {
+    Contexts c;
+    pg_call([&] {
+        c.audit =
+            AllocSetContextCreate(CurrentMemoryContext, "numaudit audit", ALLOCSET_DEFAULT_SIZES);
+        c.batch = AllocSetContextCreate(c.audit, "numaudit batch", ALLOCSET_DEFAULT_SIZES);
+    });
+    return c;
+}
+
+// Runs `fill` (PostgreSQL code building Datums) in the batch context.
+template <typename Fn>
+void in_batch(MemoryContext batch, Fn&& fill) {
+    pg_call([&] {
+        MemoryContext old = MemoryContextSwitchTo(batch);
+        fill();
+        MemoryContextSwitchTo(old);
+    });
+}
+
+void reset_batch(MemoryContext batch) {
+    pg_call([&] { MemoryContextReset(batch); });
+}
+
+Datum int8_datum(std::int64_t v) { return Int64GetDatum(v); }
+
+std::string row_key(std::string_view hierarchy, OptText number, std::string_view action,
+                    OptText detail) {
+    std::string k(hierarchy);
+    k += '\x1f';
+    if (number) k += *number;
+    k += '\x1f';
+    k += action;
+    k += '\x1f';
+    if (detail) k += *detail;
+    return k;
+}
+
+void read_inputs(core::Planner& planner, const UnitRequest& req) {
+    const Customer& customer = *req.customer;
+    const bool flat = customer.dial_plan == core::DialPlan::Flat;
+
+    scan(Stmt::ReadKinds, Args{}, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r)
+            planner.add_usage_kind(b.at(r, 0).text(), b.at(r, 1).text(), b.at(r, 2).text(),
+                                   static_cast<int>(b.at(r, 3).num));
+    });
+
+    std::unordered_set<std::int64_t> selected;
+    for (const auto& s : *req.selected) selected.insert(s.id);
+    for (const auto& s : *req.all_sites)
+        planner.add_site(s.id, s.name,
+                         req.scope == core::Scope::Customer || selected.count(s.id) > 0);
+
+    // Uses: a flat customer's uses all count together; an slc site's own.
+    std::vector<std::int64_t> owners;
+    if (flat) {
+        owners.push_back(customer.id);
+        for (const auto& s : *req.all_sites) owners.push_back(s.id);
+    } else {
+        for (const auto& s : *req.selected) owners.push_back(s.id);
+    }
+    // Entries: the audited ones, plus the customer level (for "held at
+    // customer level").
+    std::vector<std::int64_t> holders{customer.id};
+    for (const auto& s : req.scope == core::Scope::Customer ? *req.all_sites : *req.selected)
+        holders.push_back(s.id);
+
+    Args uses_args;
+    pg_call([&] { uses_args.values[0] = int8_array_Unsafe(owners.data(), owners.size()); });
+    scan(Stmt::ReadUses, uses_args, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r)
+            planner.add_use(b.at(r, 0).num, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
+                            static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
+    });
+    Args entry_args;
+    pg_call([&] { entry_args.values[0] = int8_array_Unsafe(holders.data(), holders.size()); });
+    scan(Stmt::ReadEntries, entry_args, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r)
+            planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
+                              b.at(r, 4).opt_text());
+    });
+}
+
+// Applies the updates; rows whose entry changed meanwhile are not reported.
+void write_updates(const core::Plan& plan, std::vector<char>& emitted, core::Counts& counts,
+                   MemoryContext batch, std::pmr::memory_resource* mr) {
+    std::pmr::vector<std::int64_t> ids(mr);
+    std::pmr::vector<std::int32_t> rows(mr);
+    std::pmr::vector<OptText> olds(mr), oldu(mr), news(mr), newu(mr);
+    for (std::size_t start = 0; start < plan.updates.size(); start += kWriteBatch) {
+        std::size_t end = std::min(plan.updates.size(), start + kWriteBatch);
+        ids.clear(), rows.clear(), olds.clear(), oldu.clear(), news.clear(), newu.clear();
+        for (std::size_t i = start; i < end; ++i) {
+            const auto& u = plan.updates[i];
+            ids.push_back(u.entry_id);
+            rows.push_back(static_cast<std::int32_t>(u.row));
+            olds.push_back(u.old_status);
+            oldu.push_back(u.old_usage);
+            news.push_back(u.new_status);
+            newu.push_back(u.new_usage);
+            emitted[u.row] = 0;  // until the database says it was applied
+        }
+        Args args;
+        in_batch(batch, [&] {
+            args.values[0] = int8_array_Unsafe(ids.data(), ids.size());
+            args.values[1] = text_array_Unsafe(olds.data(), olds.size());
+            args.values[2] = text_array_Unsafe(oldu.data(), oldu.size());
+            args.values[3] = text_array_Unsafe(news.data(), news.size());
+            args.values[4] = text_array_Unsafe(newu.data(), newu.size());
+            args.values[5] = int4_array_Unsafe(rows.data(), rows.size());
+        });
+        exec(Stmt::UpdateEntries, args, [&](const Batch& b) {
+            for (int r = 0; r < b.rows; ++r) emitted[static_cast<std::size_t>(b.at(r, 0).num)] = 1;
+        });
+        reset_batch(batch);
+    }
+    for (const auto& u : plan.updates)
+        if (!emitted[u.row]) --counts.updated;
+}
+
+// Inserts the new entries; one an application added meanwhile is left as is.
+void write_inserts(const core::Plan& plan, std::vector<char>& emitted, core::Counts& counts,
+                   MemoryContext batch, std::pmr::memory_resource* mr) {
+    std::pmr::vector<std::int64_t> holders(mr);
+    std::pmr::vector<OptText> numbers(mr), statuses(mr), usages(mr);
+    std::pmr::unordered_map<std::string_view, std::pmr::vector<std::uint32_t>> by_number(mr);
+    for (std::size_t start = 0; start < plan.inserts.size(); start += kWriteBatch) {
+        std::size_t end = std::min(plan.inserts.size(), start + kWriteBatch);
+        holders.clear(), numbers.clear(), statuses.clear(), usages.clear();
+        by_number.clear();
+        for (std::size_t i = start; i < end; ++i) {
+            const auto& a = plan.inserts[i];
+            holders.push_back(a.holder);
+            numbers.push_back(a.number);
+            statuses.push_back(a.status);
+            usages.push_back(a.usage);
+            by_number[a.number].push_back(static_cast<std::uint32_t>(i));
+            emitted[a.row] = 0;
+        }
+        Args args;
+        in_batch(batch, [&] {
+            args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
+            args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
+            args.values[2] = text_array_Unsafe(statuses.data(), statuses.size());
+            args.values[3] = text_array_Unsafe(usages.data(), usages.size());
+        });
+        exec(Stmt::InsertEntries, args, [&](const Batch& b) {
+            for (int r = 0; r < b.rows; ++r) {
+                auto it = by_number.find(b.at(r, 1).text());
+                if (it == by_number.end()) continue;
+                for (auto i : it->second)
+                    if (plan.inserts[i].holder == b.at(r, 0).num) emitted[plan.inserts[i].row] = 1;
+            }
+        });
+        reset_batch(batch);
+    }
+    for (const auto& a : plan.inserts)
+        if (!emitted[a.row]) --counts.added;
+}
+
+void write_history(std::int64_t run_id, const core::Plan& plan, const std::vector<char>& emitted,
+                   MemoryContext batch, std::pmr::memory_resource* mr) {
+    std::pmr::vector<OptText> cols[9] = {
+        std::pmr::vector<OptText>(mr), std::pmr::vector<OptText>(mr),
+        std::pmr::vector<OptText>(mr), std::pmr::vector<OptText>(mr),
+        std::pmr::vector<OptText>(mr), std::pmr::vector<OptText>(mr),
+        std::pmr::vector<OptText>(mr), std::pmr::vector<OptText>(mr),
+        std::pmr::vector<OptText>(mr)};
+    auto flush = [&] {
+        if (cols[0].empty()) return;
+        Args args;
+        in_batch(batch, [&] {
+            args.values[0] = int8_datum(run_id);
+            for (int c = 0; c < 9; ++c)
+                args.values[c + 1] = text_array_Unsafe(cols[c].data(), cols[c].size());
+        });
+        exec(Stmt::InsertChanges, args);
+        reset_batch(batch);
+        for (auto& c : cols) c.clear();
+    };
+    for (std::size_t i = 0; i < plan.rows.size(); ++i) {
+        if (!emitted[i]) continue;
+        const auto& r = plan.rows[i];
+        cols[0].push_back(r.hierarchy);
+        cols[1].push_back(r.site);
+        cols[2].push_back(r.internal_number);
+        cols[3].push_back(std::string_view(core::action_name(r.action)));
+        cols[4].push_back(r.old_status);
+        cols[5].push_back(r.old_usage);
+        cols[6].push_back(r.new_status);
+        cols[7].push_back(r.new_usage);
+        cols[8].push_back(r.detail);
+        if (cols[0].size() >= kWriteBatch) flush();
+    }
+    flush();
+}
+
+// audit(): drop conflicts and skips an earlier unit of the same run reported.
+void skip_reported(std::int64_t run_id, const core::Plan& plan, std::vector<char>& emitted,
+                   core::Counts& counts) {
+    std::unordered_set<std::string> seen;
+    Args args;
+    args.values[0] = int8_datum(run_id);
+    scan(Stmt::ReadReported, args, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r)
+            seen.insert(row_key(b.at(r, 0).text(), b.at(r, 1).opt_text(), b.at(r, 2).text(),
+                                b.at(r, 3).opt_text()));
+    });
+    if (seen.empty()) return;
+    for (std::size_t i = 0; i < plan.rows.size(); ++i) {
+        const auto& r = plan.rows[i];
+        if (r.action != core::Action::Conflict && r.action != core::Action::Skipped) continue;
+        if (!seen.count(
+                row_key(r.hierarchy, r.internal_number, core::action_name(r.action), r.detail)))
+            continue;
+        emitted[i] = 0;
+        if (r.action == core::Action::Conflict)
+            --counts.conflicts;
+        else
+            --counts.skipped;
+    }
+}
+
+}  // namespace
+
+core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
+    Contexts cxt = create_contexts();
+    core::Counts counts;
+    {
+        ContextResource mr(cxt.audit, static_cast<std::size_t>(g_max_memory_mb) * 1024 * 1024);
+        core::Planner planner(&mr, req.customer->dial_plan, req.scope, req.customer->id,
+                              req.customer->path);
+        read_inputs(planner, req);
+        core::Plan plan = planner.plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); });
+        counts = plan.counts;
+        std::vector<char> emitted(plan.rows.size(), 1);
+        if (req.skip_reported_rows && req.run_id) skip_reported(req.run_id, plan, emitted, counts);
+        if (!req.dry_run) {
+            write_updates(plan, emitted, counts, cxt.batch, &mr);
+            write_inserts(plan, emitted, counts, cxt.batch, &mr);
+            if (req.run_id) write_history(req.run_id, plan, emitted, cxt.batch, &mr);
+        }
+        for (std::size_t i = 0; i < plan.rows.size(); ++i)
+            if (emitted[i]) emit(plan.rows[i]);
+    }
+    pg_call([&] { MemoryContextDelete(cxt.audit); });
+    return counts;
+}
+
+}  // namespace numaudit::backend

@@ -1,0 +1,293 @@
+// SQL-callable functions. Each is a thin extern "C" shell around a _Cpp body
+// run by guarded_entry(), which turns C++ exceptions into PostgreSQL errors.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend/audit_unit.hpp"
+#include "backend/locks.hpp"
+#include "backend/spi.hpp"
+#include "core/audit_error.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+void _PG_init(void);
+PG_FUNCTION_INFO_V1(numaudit_run);
+PG_FUNCTION_INFO_V1(numaudit_audit_start);
+PG_FUNCTION_INFO_V1(numaudit_audit_step);
+}
+
+namespace numaudit::backend {
+
+namespace {
+
+// The validated arguments of run() and audit().
+struct Request {
+    core::Scope scope;
+    std::optional<std::string> customer_arg;
+    bool sites_null = true;
+    std::vector<std::optional<std::string>> site_args;
+    std::vector<std::string> site_names;
+    Customer customer;
+    std::vector<Site> all_sites;
+    std::vector<Site> selected;
+};
+
+std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n)) return std::nullopt;
+    std::string out;
+    pg_call([&] {
+        text* t = PG_GETARG_TEXT_PP(n);
+        out.assign(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    });
+    return out;
+}
+
+std::vector<std::optional<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n) {
+    std::vector<std::optional<std::string>> out;
+    if (PG_ARGISNULL(n)) return out;
+    Datum* elems = nullptr;
+    bool* nulls = nullptr;
+    int count = 0, ndim = 0;
+    pg_call([&] {
+        ArrayType* arr = PG_GETARG_ARRAYTYPE_P(n);
+        ndim = ARR_NDIM(arr);
+        deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
+    });
+    if (ndim > 1)
+        throw core::AuditError(core::sqlstate::kInvalidParameterValue,
+                               "sites must be a one-dimensional array of site names");
+    for (int i = 0; i < count; ++i) {
+        if (nulls[i]) {
+            out.emplace_back(std::nullopt);
+            continue;
+        }
+        std::string s;
+        pg_call([&] {
+            text* t = DatumGetTextPP(elems[i]);
+            s.assign(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+        });
+        out.emplace_back(std::move(s));
+    }
+    return out;
+}
+
+// Argument checks that need no database come first, then the lookups.
+Request read_request(FunctionCallInfo fcinfo) {
+    Request req;
+    req.customer_arg = text_arg(fcinfo, 0);
+    auto scope = text_arg(fcinfo, 1);
+    core::check_customer_argument(
+        req.customer_arg ? std::optional<std::string_view>(*req.customer_arg) : std::nullopt);
+    req.scope = core::parse_scope(scope ? std::optional<std::string_view>(*scope) : std::nullopt);
+    req.sites_null = PG_ARGISNULL(2);
+    req.site_args = text_array_arg(fcinfo, 2);
+    req.site_names = core::check_sites(req.scope, req.sites_null, req.site_args);
+    return req;
+}
+
+void resolve(Request& req) {
+    req.customer = resolve_customer(*req.customer_arg);
+    check_auditable(req.customer, req.scope);
+    req.all_sites = list_sites(req.customer);
+    if (req.scope == core::Scope::Site)
+        req.selected = select_sites(req.customer, req.all_sites, req.site_names);
+}
+
+void spi_connect() {
+    pg_call([] {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "numaudit: SPI_connect failed");
+    });
+}
+
+void spi_finish() {
+    pg_call([] { SPI_finish(); });
+}
+
+std::int64_t insert_run(const Request& req, int sites_total, const char* entry_point) {
+    Args args;
+    std::vector<std::optional<std::string_view>> sites;
+    for (const auto& s : req.site_names) sites.emplace_back(s);
+    pg_call([&] {
+        args.values[0] = text_datum_Unsafe(req.customer.path);
+        args.values[1] = text_datum_Unsafe(core::scope_name(req.scope));
+        if (req.site_names.empty())
+            args.nulls[2] = 'n';
+        else
+            args.values[2] = text_array_Unsafe(sites.data(), sites.size());
+        args.values[3] = Int32GetDatum(sites_total);
+        args.values[4] = Int64GetDatum(req.customer.id);
+        args.values[5] = text_datum_Unsafe(entry_point);
+    });
+    std::int64_t id = 0;
+    exec(Stmt::InsertRun, args, [&](const Batch& b) { id = b.at(0, 0).num; });
+    return id;
+}
+
+int sites_total(const Request& req) {
+    return static_cast<int>(req.scope == core::Scope::Customer ? req.all_sites.size()
+                                                               : req.selected.size());
+}
+
+void count_args(Args& args, std::int64_t run_id, const core::Counts& c, int sites_done) {
+    args.values[0] = Int64GetDatum(run_id);
+    args.values[1] = Int64GetDatum(c.added);
+    args.values[2] = Int64GetDatum(c.updated);
+    args.values[3] = Int64GetDatum(c.unchanged);
+    args.values[4] = Int64GetDatum(c.skipped);
+    args.values[5] = Int64GetDatum(c.conflicts);
+    args.values[6] = Int32GetDatum(sites_done);
+}
+
+Datum opt_datum_Unsafe(const core::OptText& t, bool& isnull) {
+    isnull = !t.has_value();
+    return isnull ? (Datum)0 : text_datum_Unsafe(*t);
+}
+
+Datum run_Cpp(FunctionCallInfo fcinfo) {
+    Request req = read_request(fcinfo);
+    bool dry_run = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+    bool nowait = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
+    pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+
+    spi_connect();
+    resolve(req);
+    lock_for_audit(req.customer, req.scope, req.selected, nowait);
+    std::int64_t run_id = dry_run ? 0 : insert_run(req, sites_total(req), "run");
+
+    UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected,
+                     dry_run,       run_id,    false};
+    core::Counts counts = audit_unit(unit, [&](const core::ResultRow& row) {
+        pg_call([&] {
+            Datum values[9];
+            bool nulls[9];
+            values[0] = text_datum_Unsafe(row.hierarchy);
+            nulls[0] = false;
+            values[1] = opt_datum_Unsafe(row.site, nulls[1]);
+            values[2] = opt_datum_Unsafe(row.internal_number, nulls[2]);
+            values[3] = text_datum_Unsafe(core::action_name(row.action));
+            nulls[3] = false;
+            values[4] = opt_datum_Unsafe(row.old_status, nulls[4]);
+            values[5] = opt_datum_Unsafe(row.old_usage, nulls[5]);
+            values[6] = opt_datum_Unsafe(row.new_status, nulls[6]);
+            values[7] = opt_datum_Unsafe(row.new_usage, nulls[7]);
+            values[8] = opt_datum_Unsafe(row.detail, nulls[8]);
+            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+        });
+    });
+    if (run_id) {
+        Args args;
+        count_args(args, run_id, counts, sites_total(req));
+        exec(Stmt::FinishRun, args);
+    }
+    spi_finish();
+    return (Datum)0;
+}
+
+// _audit_start(customer, scope, sites) -> (run_id, units): validates and
+// resolves like run(), records the run, and lists its units of work (the
+// selected sites' ids, or the customer's id for scope customer).
+Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
+    Request req = read_request(fcinfo);
+    spi_connect();
+    resolve(req);
+    std::int64_t run_id = insert_run(req, sites_total(req), "audit");
+    std::vector<std::int64_t> units;
+    if (req.scope == core::Scope::Customer)
+        units.push_back(req.customer.id);
+    else
+        for (const auto& s : req.selected) units.push_back(s.id);
+    spi_finish();
+
+    Datum result = (Datum)0;
+    pg_call([&] {
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "numaudit: _audit_start must return a composite");
+        desc = BlessTupleDesc(desc);
+        Datum values[2] = {Int64GetDatum(run_id), int8_array_Unsafe(units.data(), units.size())};
+        bool nulls[2] = {false, false};
+        result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+    });
+    return result;
+}
+
+// _audit_step(run_id, unit): audits one unit of a run in the caller's
+// transaction and adds its counts to the run.
+Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
+    std::int64_t run_id = PG_GETARG_INT64(0);
+    std::int64_t unit_id = PG_GETARG_INT64(1);
+    spi_connect();
+    std::string customer_path, scope_text, status;
+    bool found = false;
+    {
+        Args args;
+        args.values[0] = Int64GetDatum(run_id);
+        scan(Stmt::RunInfo, args, [&](const Batch& b) {
+            found = true;
+            scope_text = std::string(b.at(0, 1).text());
+            status = std::string(b.at(0, 2).text());
+            customer_path = std::string(b.at(0, 3).text());
+        });
+    }
+    if (!found)
+        throw core::AuditError(core::sqlstate::kUndefinedObject,
+                               "audit run " + std::to_string(run_id) + " does not exist");
+    if (status != "running")
+        throw core::AuditError(core::sqlstate::kObjectNotInPrerequisiteState,
+                               "audit run " + std::to_string(run_id) + " is " + status);
+    Request req;
+    req.scope = core::parse_scope(std::string_view(scope_text));
+    // The run row holds the customer's path as it was resolved at the start.
+    req.customer = resolve_customer(customer_path);
+    check_auditable(req.customer, req.scope);
+    req.all_sites = list_sites(req.customer);
+    int done = static_cast<int>(req.all_sites.size());
+    if (req.scope == core::Scope::Site) {
+        for (const auto& s : req.all_sites)
+            if (s.id == unit_id) req.selected.push_back(s);
+        if (req.selected.empty())
+            throw core::AuditError(core::sqlstate::kUndefinedObject,
+                                   "site " + std::to_string(unit_id) +
+                                       " is no longer a site of customer \"" + req.customer.path +
+                                       "\"");
+        done = 1;
+    }
+    lock_for_audit(req.customer, req.scope, req.selected, false);
+    UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false, run_id, true};
+    core::Counts counts = audit_unit(unit, [](const core::ResultRow&) {});
+    Args args;
+    count_args(args, run_id, counts, done);
+    exec(Stmt::StepRun, args);
+    spi_finish();
+    PG_RETURN_VOID();
+}
+
+}  // namespace
+
+}  // namespace numaudit::backend
+
+using numaudit::backend::guarded_entry;
+
+extern "C" Datum numaudit_run(PG_FUNCTION_ARGS) {
+    return guarded_entry([&] { return numaudit::backend::run_Cpp(fcinfo); });
+}
+
+extern "C" Datum numaudit_audit_start(PG_FUNCTION_ARGS) {
+    return guarded_entry([&] { return numaudit::backend::audit_start_Cpp(fcinfo); });
+}
+
+extern "C" Datum numaudit_audit_step(PG_FUNCTION_ARGS) {
+    return guarded_entry([&] { return numaudit::backend::audit_step_Cpp(fcinfo); });
+}
+
+extern "C" void _PG_init(void) {
+    DefineCustomIntVariable(
+        "numaudit.max_memory",
+        "Memory one audit may use for its working data, in MB (0: no limit).",
+        "An audit that needs more fails with SQLSTATE 53200 and changes nothing.",
+        &numaudit::backend::g_max_memory_mb, 0, 0, INT_MAX / 1024, PGC_USERSET, GUC_UNIT_MB,
+        nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("numaudit");
+}

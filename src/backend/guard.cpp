@@ -1,0 +1,61 @@
+#include "backend/guard.hpp"
+
+#include <cstring>
+
+namespace numaudit::backend {
+
+ErrorData* capture_error(MemoryContext back_to) noexcept {
+    // CopyErrorData must not run in ErrorContext; TopTransactionContext keeps
+    // the copy alive until the entry point re-throws it.
+    MemoryContextSwitchTo(TopTransactionContext);
+    ErrorData* edata = CopyErrorData();
+    FlushErrorState();
+    MemoryContextSwitchTo(back_to);
+    return edata;
+}
+
+static void copy_text(char* to, std::size_t size, const char* from) noexcept {
+    if (!from) from = "";
+    std::strncpy(to, from, size - 1);
+    to[size - 1] = '\0';
+}
+
+void PendingError::set(const char* code, const char* msg, const char* det,
+                       const char* hnt) noexcept {
+    active = true;
+    copy_text(sqlstate, sizeof sqlstate, code);
+    copy_text(message, sizeof message, msg);
+    copy_text(detail, sizeof detail, det);
+    copy_text(hint, sizeof hint, hnt);
+}
+
+void capture_exception(PendingError& pending) noexcept {
+    try {
+        throw;
+    } catch (const PgError& e) {
+        pending.active = true;
+        pending.pg = e.edata();
+    } catch (const core::AuditError& e) {
+        pending.set(e.sqlstate(), e.what(), e.detail().c_str(), e.hint().c_str());
+    } catch (const std::bad_alloc&) {
+        pending.set(core::sqlstate::kOutOfMemory, "numaudit: out of memory",
+                    "The audit needed more memory than it could get.",
+                    "Audit fewer sites at a time, or raise numaudit.max_memory.");
+    } catch (const std::exception& e) {
+        pending.set(core::sqlstate::kInternalError, e.what());
+    } catch (...) {
+        pending.set(core::sqlstate::kInternalError, "numaudit: unexpected C++ exception");
+    }
+}
+
+void PendingError::raise_if_pending() const {
+    if (!active) return;
+    if (pg) ReThrowError(pg);
+    ereport(
+        ERROR,
+        (errcode(MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4])),
+         errmsg("%s", message), detail[0] ? errdetail("%s", detail) : 0,
+         hint[0] ? errhint("%s", hint) : 0));
+}
+
+}  // namespace numaudit::backend

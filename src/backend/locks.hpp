@@ -1,0 +1,23 @@
+// Advisory locks that keep two audits off the same entries (SPEC §3
+// "Concurrency"). Transaction-scoped, in lock classes of numaudit's own, so
+// they show in pg_locks as locktype 'advisory' with objsubid 20033 (customer)
+// or 20034 (site).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "backend/resolve.hpp"
+
+namespace numaudit::backend {
+
+inline constexpr std::uint16_t kCustomerLockClass = 20033;
+inline constexpr std::uint16_t kSiteLockClass = 20034;
+
+// Customer scope: the customer exclusively. Site scope: the customer shared,
+// then each site exclusively in id order, so overlapping audits queue rather
+// than deadlock. With nowait, a lock that is taken raises 55P03.
+void lock_for_audit(const Customer& customer, core::Scope scope, const std::vector<Site>& sites,
+                    bool nowait);
+
+}  // namespace numaudit::backend

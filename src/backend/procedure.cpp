@@ -1,0 +1,118 @@
+// CALL numaudit.audit(customer, scope, sites): the scheduled form of an
+// audit. It commits after every unit of work (each site, or the whole
+// customer for scope customer) so that a large audit holds neither one huge
+// transaction nor its locks for long, and keeps its audit_run row current.
+//
+// C style on purpose: no C++ object with a destructor lives in this function,
+// so PostgreSQL errors may pass through it. The work itself runs in the
+// guarded SQL functions numaudit._audit_start/_audit_step (which also fix
+// their search_path, something a committing procedure cannot do).
+#include "backend/pg.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(numaudit_audit);
+}
+
+namespace {
+
+void commit_if(bool nonatomic) {
+    if (!nonatomic) return;
+    SPI_commit();
+    SPI_start_transaction();
+}
+
+void run_sql(const char* sql, int nargs, Oid* types, Datum* values, const char* nulls) {
+    int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+    if (rc < 0) elog(ERROR, "numaudit: %s failed: %s", sql, SPI_result_code_string(rc));
+}
+
+}  // namespace
+
+extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
+    // Inside an explicit transaction block (or any atomic context) the audit
+    // cannot commit; it then runs as one transaction, like numaudit.run.
+    bool nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
+                     !castNode(CallContext, fcinfo->context)->atomic;
+    if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
+        elog(ERROR, "numaudit: SPI_connect failed");
+
+    Oid start_types[3] = {TEXTOID, TEXTOID, TEXTARRAYOID};
+    Datum start_args[3];
+    char start_nulls[3];
+    for (int i = 0; i < 3; ++i) {
+        start_args[i] = PG_ARGISNULL(i) ? (Datum)0 : PG_GETARG_DATUM(i);
+        start_nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+    }
+    run_sql(
+        "SELECT s.run_id, u.unit FROM numaudit._audit_start($1, $2, $3) AS s"
+        " LEFT JOIN LATERAL pg_catalog.unnest(s.units) AS u (unit) ON true",
+        3, start_types, start_args, start_nulls);
+
+    // Copied into the SPI procedure context, which outlives the commits.
+    uint64 nunits = 0;
+    int64 run_id = 0;
+    int64* units = static_cast<int64*>(palloc(sizeof(int64) * Max(SPI_processed, 1)));
+    for (uint64 r = 0; r < SPI_processed; ++r) {
+        bool isnull;
+        run_id =
+            DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+        Datum unit = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+        if (!isnull) units[nunits++] = DatumGetInt64(unit);
+    }
+    commit_if(nonatomic);
+
+    Oid step_types[3] = {INT8OID, INT8OID, TEXTOID};
+    for (uint64 i = 0; i < nunits; ++i) {
+        Datum step_args[3] = {Int64GetDatum(run_id), Int64GetDatum(units[i]), (Datum)0};
+        if (nonatomic) {
+            // Let watchers see which site is being worked on.
+            run_sql("SELECT numaudit._audit_mark($1, $2)", 2, step_types, step_args, nullptr);
+            commit_if(true);
+        }
+        if (!nonatomic) {
+            run_sql("SELECT numaudit._audit_step($1, $2)", 2, step_types, step_args, nullptr);
+            continue;
+        }
+        // A subtransaction per unit, so that a failure can be recorded in the
+        // run row (and committed) before the error is raised again.
+        MemoryContext oldcxt = CurrentMemoryContext;
+        ResourceOwner oldowner = CurrentResourceOwner;
+        ErrorData* volatile edata = nullptr;
+        BeginInternalSubTransaction(nullptr);
+        MemoryContextSwitchTo(oldcxt);
+        PG_TRY();
+        {
+            run_sql("SELECT numaudit._audit_step($1, $2)", 2, step_types, step_args, nullptr);
+            ReleaseCurrentSubTransaction();
+            MemoryContextSwitchTo(oldcxt);
+            CurrentResourceOwner = oldowner;
+        }
+        PG_CATCH();
+        {
+            MemoryContextSwitchTo(oldcxt);
+            edata = CopyErrorData();
+            FlushErrorState();
+            RollbackAndReleaseCurrentSubTransaction();
+            MemoryContextSwitchTo(oldcxt);
+            CurrentResourceOwner = oldowner;
+        }
+        PG_END_TRY();
+        if (edata) {
+            const char* message =
+                psprintf("%s (SQLSTATE %s)", edata->message, unpack_sql_state(edata->sqlerrcode));
+            step_args[2] = CStringGetTextDatum(message);
+            run_sql("SELECT numaudit._audit_finish($1, $2, $3)", 3, step_types, step_args, nullptr);
+            commit_if(true);
+            ReThrowError(edata);
+        }
+        commit_if(true);
+    }
+
+    Datum finish_args[3] = {Int64GetDatum(run_id), (Datum)0, (Datum)0};
+    run_sql("SELECT numaudit._audit_finish($1, $2, $3)", 3, step_types, finish_args, " nn");
+    char* summary = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    ereport(NOTICE, (errmsg("%s", summary)));
+    commit_if(nonatomic);
+    SPI_finish();
+    PG_RETURN_VOID();
+}

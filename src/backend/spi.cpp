@@ -1,0 +1,267 @@
+#include "backend/spi.hpp"
+
+#include <vector>
+
+namespace numaudit::backend {
+
+namespace {
+
+constexpr long kFetchRows = 10000;
+
+struct StmtDef {
+    const char* sql;
+    int nargs;
+    Oid types[12];
+};
+
+// Every name is schema-qualified; the plans are made under the fixed
+// search_path of the calling function and keep it when re-planned.
+const StmtDef kStmts[] = {
+    // FindByPath($1 path): the node whose dotted path is $1.
+    {R"SQL(
+WITH RECURSIVE p (id, kind, path, number_management, dial_plan) AS (
+    SELECT h.id, h.kind, h.name, h.number_management, h.dial_plan
+      FROM numaudit.hierarchy h
+     WHERE h.parent_id IS NULL
+       AND (h.name = $1 OR pg_catalog.starts_with($1, h.name || '.'))
+  UNION ALL
+    SELECT h.id, h.kind, p.path || '.' || h.name, h.number_management, h.dial_plan
+      FROM numaudit.hierarchy h JOIN p ON h.parent_id = p.id
+     WHERE p.path <> $1
+       AND (p.path || '.' || h.name = $1
+            OR pg_catalog.starts_with($1, p.path || '.' || h.name || '.'))
+)
+SELECT id, kind, path, number_management, dial_plan FROM p WHERE path = $1)SQL",
+     1,
+     {TEXTOID}},
+    // FindByName($1 name): every node named $1, customers first, with paths.
+    {R"SQL(
+WITH RECURSIVE up (node, parent_id, path, depth) AS (
+    SELECT h.id, h.parent_id, h.name, 0 FROM numaudit.hierarchy h WHERE h.name = $1
+  UNION ALL
+    SELECT up.node, h.parent_id, h.name || '.' || up.path, up.depth + 1
+      FROM up JOIN numaudit.hierarchy h ON h.id = up.parent_id
+     WHERE up.depth < 64
+)
+SELECT n.id, n.kind, up.path, n.number_management, n.dial_plan
+  FROM up JOIN numaudit.hierarchy n ON n.id = up.node
+ WHERE up.parent_id IS NULL
+ ORDER BY n.kind <> 'customer', up.path)SQL",
+     1,
+     {TEXTOID}},
+    // ListSites($1 customer id)
+    {"SELECT h.id, h.name FROM numaudit.hierarchy h"
+     " WHERE h.parent_id = $1 AND h.kind = 'site' ORDER BY h.name",
+     1,
+     {INT8OID}},
+    // ReadKinds
+    {"SELECT k.kind, k.status, k.usage, k.rank FROM numaudit.usage_kind k", 0, {}},
+    // ReadUses($1 owner ids)
+    {R"SQL(
+SELECT d.hierarchy_id, d.cluster, d.kind, d.name, l.line_index, l.pattern
+  FROM numaudit.device d JOIN numaudit.device_line l ON l.device_id = d.id
+ WHERE d.hierarchy_id = ANY ($1)
+UNION ALL
+SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
+  FROM numaudit.service s
+ WHERE s.hierarchy_id = ANY ($1))SQL",
+     1,
+     {INT8ARRAYOID}},
+    // ReadEntries($1 holder ids)
+    {"SELECT n.id, n.hierarchy_id, n.internal_number, n.status, n.usage"
+     " FROM numaudit.number n WHERE n.hierarchy_id = ANY ($1)",
+     1,
+     {INT8ARRAYOID}},
+    // UpdateEntries: only rows still as they were read, so a concurrent
+    // change by an application is never overwritten.
+    {R"SQL(
+UPDATE numaudit.number n
+   SET status = u.new_status, usage = u.new_usage, updated_at = pg_catalog.now()
+  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))
+       AS u (id, old_status, old_usage, new_status, new_usage, row_no)
+ WHERE n.id = u.id AND n.status = u.old_status AND n.usage IS NOT DISTINCT FROM u.old_usage
+RETURNING u.row_no)SQL",
+     6,
+     {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID}},
+    // InsertEntries: an entry an application added meanwhile wins.
+    {R"SQL(
+INSERT INTO numaudit.number AS n (hierarchy_id, internal_number, status, usage)
+SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))
+ON CONFLICT (hierarchy_id, internal_number) DO NOTHING
+RETURNING n.hierarchy_id, n.internal_number)SQL",
+     4,
+     {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}},
+    // InsertRun
+    {"INSERT INTO numaudit.audit_run"
+     " (customer, scope, sites, sites_total, customer_id, entry_point, run_by)"
+     " VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.current_user()) RETURNING id",
+     6,
+     {TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID, INT8OID, TEXTOID}},
+    // FinishRun
+    {"UPDATE numaudit.audit_run SET status = 'done', finished_at = pg_catalog.clock_timestamp(),"
+     " added = $2, updated = $3, unchanged = $4, skipped = $5, conflicts = $6, sites_done = $7"
+     " WHERE id = $1",
+     7,
+     {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT4OID}},
+    // StepRun
+    {"UPDATE numaudit.audit_run SET sites_done = sites_done + $7,"
+     " added = added + $2, updated = updated + $3, unchanged = unchanged + $4,"
+     " skipped = skipped + $5, conflicts = conflicts + $6 WHERE id = $1",
+     7,
+     {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT4OID}},
+    // InsertChanges
+    {R"SQL(
+INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action,
+                                   old_status, old_usage, new_status, new_usage, detail)
+SELECT $1, u.* FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9), pg_catalog.unnest($10)) AS u)SQL",
+     10,
+     {INT8OID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+      TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}},
+    // ReadReported($1 run id): rows an earlier step of the run reported.
+    {"SELECT c.hierarchy, c.internal_number, c.action, c.detail FROM numaudit.audit_change c"
+     " WHERE c.run_id = $1 AND c.action IN ('conflict', 'skipped')",
+     1,
+     {INT8OID}},
+    // RunInfo($1 run id)
+    {"SELECT r.customer_id, r.scope, r.status, r.customer FROM numaudit.audit_run r WHERE r.id = "
+     "$1",
+     1,
+     {INT8OID}},
+};
+static_assert(sizeof(kStmts) / sizeof(kStmts[0]) == static_cast<int>(Stmt::Count),
+              "one definition per statement");
+
+SPIPlanPtr g_plans[static_cast<int>(Stmt::Count)];
+
+SPIPlanPtr plan_Unsafe(Stmt stmt) {
+    int i = static_cast<int>(stmt);
+    if (!g_plans[i]) {
+        const StmtDef& def = kStmts[i];
+        SPIPlanPtr plan = SPI_prepare(def.sql, def.nargs, const_cast<Oid*>(def.types));
+        if (!plan)
+            elog(ERROR, "numaudit: could not prepare statement %d: %s", i,
+                 SPI_result_code_string(SPI_result));
+        if (SPI_keepplan(plan) != 0) elog(ERROR, "numaudit: could not keep statement %d", i);
+        g_plans[i] = plan;
+    }
+    return g_plans[i];
+}
+
+// Decodes the rows of SPI_tuptable into cells (text, int2/4/8, bool).
+Batch decode_Unsafe(SPITupleTable* table, uint64 nrows) {
+    TupleDesc desc = table->tupdesc;
+    int ncols = desc->natts;
+    Cell* cells = static_cast<Cell*>(
+        palloc_extended(sizeof(Cell) * Max(nrows, 1) * Max(ncols, 1), MCXT_ALLOC_HUGE));
+    for (uint64 r = 0; r < nrows; ++r) {
+        HeapTuple tuple = table->vals[r];
+        for (int c = 0; c < ncols; ++c) {
+            Cell& cell = cells[r * ncols + c];
+            bool isnull;
+            Datum d = SPI_getbinval(tuple, desc, c + 1, &isnull);
+            cell = Cell{nullptr, 0, isnull, 0};
+            if (isnull) continue;
+            switch (TupleDescAttr(desc, c)->atttypid) {
+                case INT8OID:
+                    cell.num = DatumGetInt64(d);
+                    break;
+                case INT4OID:
+                    cell.num = DatumGetInt32(d);
+                    break;
+                case INT2OID:
+                    cell.num = DatumGetInt16(d);
+                    break;
+                case BOOLOID:
+                    cell.num = DatumGetBool(d) ? 1 : 0;
+                    break;
+                default: {
+                    text* t = reinterpret_cast<text*>(PG_DETOAST_DATUM_PACKED(d));
+                    cell.data = VARDATA_ANY(t);
+                    cell.len = VARSIZE_ANY_EXHDR(t);
+                    break;
+                }
+            }
+        }
+    }
+    return Batch{cells, static_cast<int>(nrows), ncols};
+}
+
+}  // namespace
+
+void scan(Stmt stmt, const Args& args, const BatchConsumer& consume) {
+    Portal portal = nullptr;
+    pg_call([&] {
+        portal = SPI_cursor_open(nullptr, plan_Unsafe(stmt), const_cast<Datum*>(args.values),
+                                 args.nulls, false);
+    });
+    for (;;) {
+        Batch batch{nullptr, 0, 0};
+        pg_call([&] {
+            SPI_cursor_fetch(portal, true, kFetchRows);
+            if (SPI_processed > 0) batch = decode_Unsafe(SPI_tuptable, SPI_processed);
+        });
+        if (batch.rows == 0) break;
+        consume(batch);
+        pg_call([&] {
+            pfree(const_cast<Cell*>(batch.cells));
+            SPI_freetuptable(SPI_tuptable);
+        });
+    }
+    pg_call([&] {
+        SPI_freetuptable(SPI_tuptable);
+        SPI_cursor_close(portal);
+    });
+}
+
+void exec(Stmt stmt, const Args& args, const BatchConsumer& consume) {
+    Batch batch{nullptr, 0, 0};
+    pg_call([&] {
+        int rc = SPI_execute_plan(plan_Unsafe(stmt), const_cast<Datum*>(args.values), args.nulls,
+                                  false, 0);
+        if (rc < 0)
+            elog(ERROR, "numaudit: statement %d failed: %s", static_cast<int>(stmt),
+                 SPI_result_code_string(rc));
+        if (SPI_tuptable && SPI_processed > 0) batch = decode_Unsafe(SPI_tuptable, SPI_processed);
+    });
+    if (consume && batch.rows > 0) consume(batch);
+    pg_call([&] {
+        if (batch.cells) pfree(const_cast<Cell*>(batch.cells));
+        SPI_freetuptable(SPI_tuptable);
+    });
+}
+
+Datum text_datum_Unsafe(std::string_view s) {
+    return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
+}
+
+Datum text_array_Unsafe(const std::optional<std::string_view>* items, std::size_t n) {
+    Datum* values =
+        static_cast<Datum*>(palloc_extended(sizeof(Datum) * Max(n, 1), MCXT_ALLOC_HUGE));
+    bool* nulls = static_cast<bool*>(palloc_extended(sizeof(bool) * Max(n, 1), MCXT_ALLOC_HUGE));
+    for (std::size_t i = 0; i < n; ++i) {
+        nulls[i] = !items[i].has_value();
+        values[i] = nulls[i] ? (Datum)0 : text_datum_Unsafe(*items[i]);
+    }
+    int dims[1] = {static_cast<int>(n)};
+    int lbs[1] = {1};
+    return PointerGetDatum(
+        construct_md_array(values, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+Datum int8_array_Unsafe(const std::int64_t* items, std::size_t n) {
+    Datum* values =
+        static_cast<Datum*>(palloc_extended(sizeof(Datum) * Max(n, 1), MCXT_ALLOC_HUGE));
+    for (std::size_t i = 0; i < n; ++i) values[i] = Int64GetDatum(items[i]);
+    return PointerGetDatum(
+        construct_array(values, static_cast<int>(n), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum int4_array_Unsafe(const std::int32_t* items, std::size_t n) {
+    Datum* values =
+        static_cast<Datum*>(palloc_extended(sizeof(Datum) * Max(n, 1), MCXT_ALLOC_HUGE));
+    for (std::size_t i = 0; i < n; ++i) values[i] = Int32GetDatum(items[i]);
+    return PointerGetDatum(
+        construct_array(values, static_cast<int>(n), INT4OID, 4, true, TYPALIGN_INT));
+}
+
+}  // namespace numaudit::backend

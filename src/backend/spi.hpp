@@ -1,0 +1,80 @@
+// SPI access for the audit: kept prepared plans, batched reads through
+// cursors, and array arguments built from C++ views.
+//
+// Functions named *Unsafe may raise a PostgreSQL ERROR: call them only
+// inside pg_call(). The others are guarded and throw PgError instead.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "backend/guard.hpp"
+
+namespace numaudit::backend {
+
+// One value of a result row, valid until the batch it came in is released.
+struct Cell {
+    const char* data;  // text value (not NUL-terminated)
+    int len;
+    bool null;
+    std::int64_t num;  // integer or boolean value
+
+    std::string_view text() const noexcept { return {data, static_cast<std::size_t>(len)}; }
+    std::optional<std::string_view> opt_text() const noexcept {
+        if (null) return std::nullopt;
+        return text();
+    }
+};
+
+// A batch of result rows: rows x columns cells, row-major.
+struct Batch {
+    const Cell* cells;
+    int rows;
+    int columns;
+    const Cell& at(int row, int col) const noexcept { return cells[row * columns + col]; }
+};
+
+using BatchConsumer = std::function<void(const Batch&)>;
+
+// The statements numaudit runs, each prepared once per backend and kept.
+enum class Stmt : int {
+    FindByPath,
+    FindByName,
+    ListSites,
+    ReadKinds,
+    ReadUses,
+    ReadEntries,
+    UpdateEntries,
+    InsertEntries,
+    InsertRun,
+    FinishRun,
+    StepRun,
+    InsertChanges,
+    ReadReported,
+    RunInfo,
+    Count
+};
+
+// Arguments of one statement: at most 8.
+struct Args {
+    Datum values[12];
+    char nulls[12];
+    Args() {
+        for (char& n : nulls) n = ' ';
+    }
+};
+
+// Runs a read-only statement through a cursor, handing over batches.
+void scan(Stmt stmt, const Args& args, const BatchConsumer& consume);
+// Runs any statement (DML with RETURNING included); hands over one batch.
+void exec(Stmt stmt, const Args& args, const BatchConsumer& consume = {});
+
+// Datum builders: call inside pg_call().
+Datum text_datum_Unsafe(std::string_view s);
+Datum text_array_Unsafe(const std::optional<std::string_view>* items, std::size_t n);
+Datum int8_array_Unsafe(const std::int64_t* items, std::size_t n);
+Datum int4_array_Unsafe(const std::int32_t* items, std::size_t n);
+
+}  // namespace numaudit::backend

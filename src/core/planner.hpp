@@ -1,0 +1,123 @@
+// The reconciliation of SPEC §3: from the uses and inventory entries of the
+// audited scope, derive every entry's status and usage, find conflicts and
+// wildcard patterns, and produce the change plan and the result rows.
+//
+// Plain C++: all memory comes from the memory_resource given to the Planner,
+// so the backend can bind it to a PostgreSQL memory context.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory_resource>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/request.hpp"
+
+namespace numaudit::core {
+
+using Id = std::int64_t;
+using OptText = std::optional<std::string_view>;
+
+enum class Action : std::uint8_t { Added, Updated, Skipped, Conflict };
+const char* action_name(Action action) noexcept;
+
+struct Counts {
+    std::int64_t added = 0;
+    std::int64_t updated = 0;
+    std::int64_t unchanged = 0;
+    std::int64_t skipped = 0;
+    std::int64_t conflicts = 0;
+};
+
+// A write the backend performs; `row` indexes the result row it reports.
+struct EntryUpdate {
+    Id entry_id;
+    std::string_view old_status;
+    OptText old_usage;
+    std::string_view new_status;
+    OptText new_usage;
+    std::uint32_t row;
+};
+
+struct EntryInsert {
+    Id holder;
+    std::string_view number;
+    std::string_view status;
+    OptText usage;
+    std::uint32_t row;
+};
+
+struct ResultRow {
+    Action action;
+    std::string_view hierarchy;  // path of the node holding the entry
+    OptText site;                // site name, or nullopt at customer level
+    OptText internal_number;
+    OptText old_status;
+    OptText old_usage;
+    OptText new_status;
+    OptText new_usage;
+    OptText detail;
+};
+
+struct Plan {
+    explicit Plan(std::pmr::memory_resource* mr) : updates(mr), inserts(mr), rows(mr) {}
+    std::pmr::vector<EntryUpdate> updates;
+    std::pmr::vector<EntryInsert> inserts;
+    std::pmr::vector<ResultRow> rows;  // sorted, ready to return
+    Counts counts;
+};
+
+class Planner {
+  public:
+    // `customer_path` is the customer's dotted path; site paths extend it.
+    Planner(std::pmr::memory_resource* mr, DialPlan plan, Scope scope, Id customer_id,
+            std::string_view customer_path);
+    ~Planner();
+    Planner(const Planner&) = delete;
+    Planner& operator=(const Planner&) = delete;
+
+    // Inputs. Strings are copied; callers may reuse their buffers.
+    void add_usage_kind(std::string_view kind, std::string_view status, std::string_view usage,
+                        int rank);
+    void add_site(Id id, std::string_view name, bool selected);
+    // A device line (line_index >= 0) or a service (line_index < 0).
+    void add_use(Id owner, std::string_view cluster, std::string_view kind,
+                 std::string_view object_name, int line_index, std::string_view pattern);
+    void add_entry(Id id, Id holder, std::string_view number, std::string_view status,
+                   OptText usage);
+
+    // Runs the audit. `check_interrupts` is called now and then; it may throw
+    // to abandon the work (the backend uses it for query cancel).
+    Plan plan(const std::function<void()>& check_interrupts = {});
+
+  private:
+    struct Node;
+    struct Use;
+    struct Entry;
+    struct Kind;
+
+    std::string_view intern(std::string_view s);
+    std::uint32_t number_id(std::string_view number);
+    std::uint32_t node_slot(Id id) const;
+    std::string_view describe_use(const Use& use);
+
+    std::pmr::memory_resource* mr_;
+    DialPlan dial_plan_;
+    Scope scope_;
+    std::pmr::monotonic_buffer_resource strings_;
+    std::pmr::unordered_map<std::string_view, std::string_view> interned_;
+    std::pmr::unordered_map<std::string_view, std::uint32_t> numbers_;
+    std::pmr::vector<std::string_view> number_text_;
+    std::pmr::vector<Node> nodes_;  // slot 0 is the customer
+    std::pmr::unordered_map<Id, std::uint32_t> node_slots_;
+    std::pmr::vector<Kind> kinds_;
+    std::pmr::unordered_map<std::string_view, std::uint32_t> kind_ids_;
+    std::pmr::vector<Use> uses_;
+    std::pmr::vector<Entry> entries_;
+    std::pmr::string buffer_;
+};
+
+}  // namespace numaudit::core
