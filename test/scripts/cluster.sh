@@ -9,7 +9,7 @@ set -euo pipefail
 
 dir=${NUMAUDIT_PGDIR:-/tmp/numaudit-pg}
 port=${NUMAUDIT_PGPORT:-54329}
-bindir=$(pg_config --bindir)
+bindir=$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --bindir)
 as_pg() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
