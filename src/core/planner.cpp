@@ -372,7 +372,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
     }
 
     // Status and usage a number gets from the uses of one group.
-    std::pmr::vector<std::uint32_t> tokens(mr_);
+    std::pmr::vector<std::uint32_t> tokens(mr_);  // reused: no allocation per number
     std::pmr::vector<std::string_view> token_text(mr_);
     for (const auto& k : kinds_) {
         if (token_text.size() <= k.token_order) token_text.resize(k.token_order + 1);

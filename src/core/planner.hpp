@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/container/flat_map.hpp>
+
 #include "core/request.hpp"
 
 namespace numaudit::core {
@@ -112,9 +114,13 @@ class Planner {
     std::pmr::unordered_map<std::string_view, std::uint32_t> numbers_;
     std::pmr::vector<std::string_view> number_text_;
     std::pmr::vector<Node> nodes_;  // slot 0 is the customer
-    std::pmr::unordered_map<Id, std::uint32_t> node_slots_;
+    // Few nodes and kinds: sorted flat maps beat hashing here.
+    template <class K, class V>
+    using FlatMap = boost::container::flat_map<K, V, std::less<K>,
+                                               std::pmr::polymorphic_allocator<std::pair<K, V>>>;
+    FlatMap<Id, std::uint32_t> node_slots_;
     std::pmr::vector<Kind> kinds_;
-    std::pmr::unordered_map<std::string_view, std::uint32_t> kind_ids_;
+    FlatMap<std::string_view, std::uint32_t> kind_ids_;
     std::pmr::vector<Use> uses_;
     std::pmr::vector<Entry> entries_;
     std::pmr::string buffer_;
