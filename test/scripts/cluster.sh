@@ -32,6 +32,7 @@ max_connections = 50
 max_prepared_transactions = 10
 shared_preload_libraries = '${NUMAUDIT_PRELOAD:-}'
 cron.database_name = 'postgres'
+cron.host = '$dir'
 log_min_messages = warning
 log_line_prefix = '%m [%p] '
 CONF
