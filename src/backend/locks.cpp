@@ -9,13 +9,19 @@ namespace numaudit::backend {
 
 namespace {
 
-bool acquire(std::uint16_t lock_class, std::int64_t key, LOCKMODE mode, bool nowait) {
+// Takes one lock; tries without waiting first so the caller learns whether
+// it had to wait. Returns false only with nowait when the lock is taken.
+bool acquire(std::uint16_t lock_class, std::int64_t key, LOCKMODE mode, bool nowait, bool& waited) {
     LOCKTAG tag;
     SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(static_cast<uint64>(key) >> 32),
                          static_cast<uint32>(key), lock_class);
     LockAcquireResult result = LOCKACQUIRE_NOT_AVAIL;
-    pg_call([&] { result = LockAcquire(&tag, mode, false, nowait); });
-    return result != LOCKACQUIRE_NOT_AVAIL;
+    pg_call([&] { result = LockAcquire(&tag, mode, false, true); });
+    if (result != LOCKACQUIRE_NOT_AVAIL) return true;
+    if (nowait) return false;
+    waited = true;
+    pg_call([&] { result = LockAcquire(&tag, mode, false, false); });
+    return true;
 }
 
 [[noreturn]] void busy(const std::string& message) {
@@ -23,22 +29,36 @@ bool acquire(std::uint16_t lock_class, std::int64_t key, LOCKMODE mode, bool now
                            "Call again later, or without nowait to wait for it.");
 }
 
+void lock_sites(const Customer& customer, const std::vector<Site>& sites, bool nowait,
+                bool& waited) {
+    std::vector<const Site*> ordered;
+    for (const auto& s : sites) ordered.push_back(&s);
+    std::sort(ordered.begin(), ordered.end(), [](auto a, auto b) { return a->id < b->id; });
+    for (const auto* s : ordered)
+        if (!acquire(kSiteLockClass, s->id, ExclusiveLock, nowait, waited))
+            busy("another audit of site \"" + s->name + "\" of customer \"" + customer.path +
+                 "\" is running");
+}
+
 }  // namespace
 
 void lock_for_audit(const Customer& customer, core::Scope scope, const std::vector<Site>& sites,
                     bool nowait) {
     bool whole = scope == core::Scope::Customer;
-    if (!acquire(kCustomerLockClass, customer.id, whole ? ExclusiveLock : ShareLock, nowait))
+    bool waited = false;
+    if (!acquire(kCustomerLockClass, customer.id, whole ? ExclusiveLock : ShareLock, nowait,
+                 waited))
         busy(whole ? "another audit of customer \"" + customer.path + "\" is running"
                    : "a customer-scope audit of \"" + customer.path + "\" is running");
-    if (whole) return;
-    std::vector<const Site*> ordered;
-    for (const auto& s : sites) ordered.push_back(&s);
-    std::sort(ordered.begin(), ordered.end(), [](auto a, auto b) { return a->id < b->id; });
-    for (const auto* s : ordered)
-        if (!acquire(kSiteLockClass, s->id, ExclusiveLock, nowait))
-            busy("another audit of site \"" + s->name + "\" of customer \"" + customer.path +
-                 "\" is running");
+    if (!whole) lock_sites(customer, sites, nowait, waited);
+    // A transaction snapshot taken before the wait cannot see the work of the
+    // audit waited for: like a row update conflict, that is a serialization
+    // failure the caller retries.
+    if (waited && IsolationUsesXactSnapshot())
+        throw core::AuditError(
+            "40001", "could not serialize access: the audit waited for a concurrent audit",
+            "Customer \"" + customer.path + "\" was being audited by another transaction.",
+            "Retry the transaction, or run audits in READ COMMITTED.");
 }
 
 }  // namespace numaudit::backend
