@@ -20,7 +20,12 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Rebuild objects when a header they include changes.
+override CXXFLAGS += -MMD -MP
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN += $(OBJS:.o=.d)
+
 numaudit.control: extension/numaudit.control
 	cp $< $@
 all: numaudit.control
-EXTRA_CLEAN = numaudit.control
+EXTRA_CLEAN += numaudit.control

@@ -174,8 +174,8 @@ CREATE FUNCTION numaudit._audit_finish(run_id bigint, failed_unit bigint, error 
                finished_at = clock_timestamp(),
                current_site = CASE WHEN $3 IS NULL THEN NULL ELSE r.current_site END
          WHERE r.id = $1
-        RETURNING format('numaudit: run %s of %s (%s) %s: %s/%s sites, %s added, %s updated, '
-                         '%s unchanged, %s skipped, %s conflicts',
+        RETURNING format('numaudit: run %s of %s (scope %s) %s: sites %s/%s, added %s, updated %s, '
+                         'unchanged %s, skipped %s, conflicts %s',
                          r.id, r.customer, r.scope, r.status, r.sites_done, r.sites_total,
                          r.added, r.updated, r.unchanged, r.skipped, r.conflicts);
     END;

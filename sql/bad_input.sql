@@ -16,7 +16,8 @@ RESET client_min_messages;
 --   ResellerB: Acme (flat; site Madrid)   -- a second customer named Acme
 --   Hooli (customer directly under the provider; 200 sites S001..S200)
 -- Provider2
---   ResellerC: Wayne (customer; site Gotham), Stark (customer)
+--   ResellerC: Wayne (customer; site Gotham), Stark (customer, no sites;
+--              Globex also has a site named Stark)
 INSERT INTO numaudit.hierarchy (id, parent_id, name, kind, number_management, dial_plan, site_location_code) VALUES
     (1,  NULL, 'Provider1', 'provider', true,  'flat', NULL),
     (2,  1,    'ResellerA', 'reseller', true,  'flat', NULL),
@@ -35,7 +36,8 @@ INSERT INTO numaudit.hierarchy (id, parent_id, name, kind, number_management, di
     (21, 20,   'ResellerC', 'reseller', true,  'flat', NULL),
     (22, 21,   'Wayne',     'customer', true,  'flat', NULL),
     (23, 22,   'Gotham',    'site',     true,  'flat', NULL),
-    (24, 21,   'Stark',     'customer', true,  'flat', NULL);
+    (24, 21,   'Stark',     'customer', true,  'flat', NULL),
+    (25, 6,    'Stark',     'site',     true,  'flat', '102');  -- a site named like a customer
 INSERT INTO numaudit.hierarchy (id, parent_id, name, kind)
 SELECT 1000 + i, 13, 'S' || lpad(i::text, 3, '0'), 'site' FROM generate_series(1, 200) AS i;
 
@@ -188,6 +190,11 @@ SELECT hierarchy, site, internal_number, action, new_status, new_usage
 -- A bare name that exactly one customer has works.
 SELECT hierarchy, site, internal_number, action, new_status, new_usage
   FROM numaudit.run('Wayne', 'customer', dry_run => true);
+-- A bare name of one customer and of a site elsewhere names the customer.
+SELECT count(*) FROM numaudit.run('Stark', 'customer', dry_run => true);
+SELECT count(*) FROM numaudit.run('Stark', 'site', dry_run => true);
+SELECT * FROM numaudit.run('Stark', 'site', ARRAY['Stark'], dry_run => true);
+\echo :LAST_ERROR_SQLSTATE
 SELECT pg_temp.state() = :'before' AS nothing_changed;
 
 --

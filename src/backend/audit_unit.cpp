@@ -6,6 +6,7 @@
 
 #include "backend/context_resource.hpp"
 #include "backend/spi.hpp"
+#include "core/audit_error.hpp"
 
 namespace numaudit::backend {
 
@@ -146,40 +147,81 @@ void write_updates(const core::Plan& plan, std::vector<char>& emitted, core::Cou
 }
 
 // Inserts the new entries; one an application added meanwhile is left as is.
+// A row skipped only because its id was taken (a loader's own id, or one
+// handed out concurrently) is retried with a fresh id.
 void write_inserts(const core::Plan& plan, std::vector<char>& emitted, core::Counts& counts,
                    MemoryContext batch, std::pmr::memory_resource* mr) {
+    constexpr int kMaxAttempts = 8;
+    if (plan.inserts.empty()) return;
+    std::pmr::vector<std::uint32_t> pending(mr), retry(mr), skipped(mr);
+    for (std::uint32_t i = 0; i < plan.inserts.size(); ++i) {
+        pending.push_back(i);
+        emitted[plan.inserts[i].row] = 0;  // until the database says it was added
+    }
     std::pmr::vector<std::int64_t> holders(mr);
     std::pmr::vector<OptText> numbers(mr), statuses(mr), usages(mr);
     std::pmr::unordered_map<std::string_view, std::pmr::vector<std::uint32_t>> by_number(mr);
-    for (std::size_t start = 0; start < plan.inserts.size(); start += kWriteBatch) {
-        std::size_t end = std::min(plan.inserts.size(), start + kWriteBatch);
+    auto fill = [&](const std::pmr::vector<std::uint32_t>& which, std::size_t from,
+                    std::size_t to) {
         holders.clear(), numbers.clear(), statuses.clear(), usages.clear();
         by_number.clear();
-        for (std::size_t i = start; i < end; ++i) {
-            const auto& a = plan.inserts[i];
+        for (std::size_t k = from; k < to; ++k) {
+            const auto& a = plan.inserts[which[k]];
             holders.push_back(a.holder);
             numbers.push_back(a.number);
             statuses.push_back(a.status);
             usages.push_back(a.usage);
-            by_number[a.number].push_back(static_cast<std::uint32_t>(i));
-            emitted[a.row] = 0;
+            by_number[a.number].push_back(which[k]);
         }
-        Args args;
-        in_batch(batch, [&] {
-            args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
-            args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
-            args.values[2] = text_array_Unsafe(statuses.data(), statuses.size());
-            args.values[3] = text_array_Unsafe(usages.data(), usages.size());
-        });
-        exec(Stmt::InsertEntries, args, [&](const Batch& b) {
-            for (int r = 0; r < b.rows; ++r) {
-                auto it = by_number.find(b.at(r, 1).text());
-                if (it == by_number.end()) continue;
-                for (auto i : it->second)
-                    if (plan.inserts[i].holder == b.at(r, 0).num) emitted[plan.inserts[i].row] = 1;
-            }
-        });
-        reset_batch(batch);
+    };
+    auto find = [&](const Batch& b, int r) -> std::int64_t {
+        auto it = by_number.find(b.at(r, 1).text());
+        if (it == by_number.end()) return -1;
+        for (auto i : it->second)
+            if (plan.inserts[i].holder == b.at(r, 0).num) return i;
+        return -1;
+    };
+    for (int attempt = 0; !pending.empty(); ++attempt) {
+        if (attempt == kMaxAttempts)
+            throw core::AuditError(core::sqlstate::kInternalError,
+                                   "numaudit: could not find free ids for new inventory entries",
+                                   {}, "Check the identity sequence of numaudit.number.");
+        exec(Stmt::SyncNumberIds, Args{});
+        retry.clear();
+        for (std::size_t start = 0; start < pending.size(); start += kWriteBatch) {
+            std::size_t end = std::min(pending.size(), start + kWriteBatch);
+            fill(pending, start, end);
+            Args args;
+            in_batch(batch, [&] {
+                args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
+                args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
+                args.values[2] = text_array_Unsafe(statuses.data(), statuses.size());
+                args.values[3] = text_array_Unsafe(usages.data(), usages.size());
+            });
+            int inserted = 0;
+            exec(Stmt::InsertEntries, args, [&](const Batch& b) {
+                inserted = b.rows;
+                for (int r = 0; r < b.rows; ++r)
+                    if (auto i = find(b, r); i >= 0) emitted[plan.inserts[i].row] = 1;
+            });
+            reset_batch(batch);
+            if (inserted == static_cast<int>(end - start)) continue;
+            // Which skipped rows still have no entry: their id was taken.
+            skipped.clear();
+            for (std::size_t k = start; k < end; ++k)
+                if (!emitted[plan.inserts[pending[k]].row]) skipped.push_back(pending[k]);
+            fill(skipped, 0, skipped.size());
+            in_batch(batch, [&] {
+                args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
+                args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
+            });
+            exec(Stmt::MissingEntries, args, [&](const Batch& b) {
+                for (int r = 0; r < b.rows; ++r)
+                    if (auto i = find(b, r); i >= 0) retry.push_back(static_cast<std::uint32_t>(i));
+            });
+            reset_batch(batch);
+        }
+        pending.swap(retry);
     }
     for (const auto& a : plan.inserts)
         if (!emitted[a.row]) --counts.added;

@@ -83,14 +83,32 @@ UPDATE numaudit.number n
 RETURNING u.row_no)SQL",
      6,
      {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID}},
-    // InsertEntries: an entry an application added meanwhile wins.
+    // InsertEntries: an entry an application added meanwhile wins. No
+    // conflict target, so an id a loader took from under the identity
+    // sequence is skipped too (and retried; see write_inserts).
     {R"SQL(
 INSERT INTO numaudit.number AS n (hierarchy_id, internal_number, status, usage)
 SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))
-ON CONFLICT (hierarchy_id, internal_number) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING n.hierarchy_id, n.internal_number)SQL",
      4,
      {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}},
+    // SyncNumberIds: loaders may supply their own ids; move the identity
+    // sequence past them so the audit's new entries get free ids.
+    {R"SQL(
+SELECT pg_catalog.setval('numaudit.number_id_seq'::pg_catalog.regclass, m.max_id)
+  FROM (SELECT max(n.id) AS max_id FROM numaudit.number n) m, numaudit.number_id_seq s
+ WHERE m.max_id >= CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END)SQL",
+     0,
+     {}},
+    // MissingEntries($1 holders, $2 numbers): which of these have no entry.
+    {R"SQL(
+SELECT u.h, u.num
+  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u (h, num)
+ WHERE NOT EXISTS (SELECT FROM numaudit.number n
+                    WHERE n.hierarchy_id = u.h AND n.internal_number = u.num))SQL",
+     2,
+     {INT8ARRAYOID, TEXTARRAYOID}},
     // InsertRun
     {"INSERT INTO numaudit.audit_run"
      " (customer, scope, sites, sites_total, customer_id, entry_point, run_by)"

@@ -48,6 +48,8 @@ enum class Stmt : int {
     ReadEntries,
     UpdateEntries,
     InsertEntries,
+    SyncNumberIds,
+    MissingEntries,
     InsertRun,
     FinishRun,
     StepRun,
