@@ -39,6 +39,14 @@ class Ticker {
     std::uint32_t n_ = 0;
 };
 
+ResultRow make_row(Action action, std::string_view hierarchy, OptText site) {
+    ResultRow row{};
+    row.action = action;
+    row.hierarchy = hierarchy;
+    row.site = site;
+    return row;
+}
+
 }  // namespace
 
 const char* action_name(Action action) noexcept {
@@ -323,7 +331,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                 join_list(clusters, detail);
                 detail.append("; numbers ");
                 join_list(numbers, detail);
-                ResultRow row{Action::Conflict, nodes_[group].path, site_of(group)};
+                ResultRow row = make_row(Action::Conflict, nodes_[group].path, site_of(group));
                 row.detail = intern(detail);
                 add_row(row);
                 ++out.counts.conflicts;
@@ -362,7 +370,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             auto number = static_cast<std::uint32_t>(key & 0xffffffffu);
             detail.assign("number is used in more than one cluster: ");
             join_list(items, detail);
-            ResultRow row{Action::Conflict, nodes_[group].path, site_of(group)};
+            ResultRow row = make_row(Action::Conflict, nodes_[group].path, site_of(group));
             row.internal_number = number_text_[number];
             row.detail = intern(detail);
             add_row(row);
@@ -430,7 +438,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             if (r.begin == r.end) {
                 ++out.counts.unchanged;
             } else {
-                ResultRow row{Action::Skipped, holder.path, site_of(e.holder)};
+                ResultRow row = make_row(Action::Skipped, holder.path, site_of(e.holder));
                 row.internal_number = number_text_[e.number];
                 row.old_status = e.status;
                 row.old_usage = e.usage;
@@ -447,7 +455,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             ++out.counts.unchanged;
             continue;
         }
-        ResultRow row{Action::Updated, holder.path, site_of(e.holder)};
+        ResultRow row = make_row(Action::Updated, holder.path, site_of(e.holder));
         row.internal_number = number_text_[e.number];
         row.old_status = e.status;
         row.old_usage = e.usage;
@@ -461,7 +469,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         std::string_view status;
         OptText usage;
         derive(r, status, usage);
-        ResultRow row{Action::Added, nodes_[slot].path, site_of(slot)};
+        ResultRow row = make_row(Action::Added, nodes_[slot].path, site_of(slot));
         row.internal_number = number_text_[number];
         row.new_status = status;
         row.new_usage = usage;
@@ -505,7 +513,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             if (at_customer[number]) {
                 if (!held_reported[number]) {
                     held_reported[number] = true;
-                    ResultRow row{Action::Skipped, nodes_[0].path, std::nullopt};
+                    ResultRow row = make_row(Action::Skipped, nodes_[0].path, std::nullopt);
                     row.internal_number = number_text_[number];
                     row.detail = kHeldAtCustomer;
                     add_row(row);
@@ -550,7 +558,8 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             }
             detail.assign("wildcard pattern: ");
             join_list(items, detail);
-            ResultRow row{Action::Skipped, nodes_[first.owner].path, site_of(first.owner)};
+            ResultRow row =
+                make_row(Action::Skipped, nodes_[first.owner].path, site_of(first.owner));
             row.internal_number = first.pattern;
             row.detail = intern(detail);
             add_row(row);
