@@ -287,6 +287,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
 
     // Conflict 1: devices of the same kind and name in different clusters.
     std::pmr::unordered_set<std::uint64_t> conflict_numbers(mr_);
+    std::pmr::vector<bool> on_duplicate(uses_.size(), false, mr_);
     {
         std::pmr::vector<std::uint32_t> devices(mr_);
         for (std::uint32_t i = 0; i < uses_.size(); ++i)
@@ -321,9 +322,11 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             bool several = std::any_of(clusters.begin(), clusters.end(),
                                        [&](auto c) { return c != clusters.front(); });
             if (several) {
-                for (std::size_t k = i; k < j; ++k)
+                for (std::size_t k = i; k < j; ++k) {
+                    on_duplicate[devices[k]] = true;
                     if (uses_[devices[k]].number != kNoNumber)
                         conflict_numbers.insert(pair_key(group, uses_[devices[k]].number));
+                }
                 detail.assign(kinds_[first.kind].kind);
                 detail.append(" ");
                 detail.append(first.object);
@@ -340,10 +343,12 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         }
     }
 
-    // Conflict 2: one number used in more than one cluster (unless that is
-    // already reported as a duplicate device above).
+    // Conflict 2: one number used in more than one cluster. Copies of a
+    // duplicated device are that device's conflict, not the number's: the
+    // number is reported only when its other uses are in several clusters, or
+    // in a cluster none of the copies is in.
     {
-        std::pmr::vector<std::string_view> items(mr_);
+        std::pmr::vector<std::string_view> items(mr_), dup_clusters(mr_);
         std::pmr::string detail(mr_), item(mr_);
         std::pmr::vector<std::uint64_t> keys(mr_);
         for (auto& [key, range] : ranges) keys.push_back(key);
@@ -351,13 +356,26 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         for (auto key : keys) {
             ticker.tick();
             auto group = static_cast<std::uint32_t>(key >> 32);
-            if (!group_reported(group) || conflict_numbers.count(key)) continue;
+            if (!group_reported(group)) continue;
             Range r = ranges[key];
-            const auto& c0 = uses_[by_number[r.begin]].cluster;
+            std::optional<std::string_view> other;  // cluster of the other uses
             bool several = false;
-            for (auto i = r.begin; i < r.end && !several; ++i)
-                several = uses_[by_number[i]].cluster != c0;
-            if (!several) continue;
+            dup_clusters.clear();
+            for (auto i = r.begin; i < r.end && !several; ++i) {
+                const Use& u = uses_[by_number[i]];
+                if (on_duplicate[by_number[i]])
+                    dup_clusters.push_back(u.cluster);
+                else if (!other)
+                    other = u.cluster;
+                else
+                    several = *other != u.cluster;
+            }
+            if (!several) {
+                if (!other || dup_clusters.empty()) continue;
+                if (std::find(dup_clusters.begin(), dup_clusters.end(), *other) !=
+                    dup_clusters.end())
+                    continue;
+            }
             items.clear();
             for (auto i = r.begin; i < r.end; ++i) {
                 const Use& u = uses_[by_number[i]];

@@ -1056,11 +1056,43 @@ TEST(PlannerConflicts, FlatSiteScopeReportsTheWholeCustomersConflicts) {
                           conflict(kCustPath, std::nullopt, "8401",
                                    "number is used in more than one cluster: CL1 (phone SEPL "
                                    "line 1), CL1 (phone SEPX line 1), CL2 (hunt_pilot HPR)"),
+                          // SEPL uses 8403 in CL1, where no copy of SEPD uses it.
+                          conflict(kCustPath, std::nullopt, "8403",
+                                   "number is used in more than one cluster: CL1 (phone SEPL "
+                                   "line 2), CL2 (phone SEPD line 1)"),
                       }));
     // London's 8402 entry is unchanged; no entry is added for 8401 or 8403.
-    EXPECT_EQ(r.counts, (Tally{0, 0, 1, 0, 2}));
+    EXPECT_EQ(r.counts, (Tally{0, 0, 1, 0, 3}));
     EXPECT_TRUE(r.inserts.empty());
     EXPECT_TRUE(r.updates.empty());
+}
+
+// A duplicated device's number also used elsewhere: reported as the
+// number's own conflict only when that other use is in a cluster none of the
+// device's copies uses the number in.
+TEST(PlannerConflicts, DuplicateDeviceNumberAlsoUsedInAThirdCluster) {
+    Scenario s(DialPlan::Flat, Scope::Customer);
+    s.three_sites(false, false, false)
+        .phone(kLondon, "CL1", "SEPA", 1, "8601")
+        .phone(kParis, "CL2", "SEPA", 1, "8601")
+        .service(kRome, "CL3", "hunt_pilot", "HP3", "8601")
+        .phone(kLondon, "CL1", "SEPB", 1, "8602")
+        .phone(kParis, "CL2", "SEPB", 1, "8602")
+        .service(kLondon, "CL1", "hunt_pilot", "HP1", "8602");
+    Result r = s.run();
+    EXPECT_EQ(r.rows, (std::vector<Row>{
+                          conflict(kCustPath, std::nullopt, std::nullopt,
+                                   "phone SEPA is configured in more than one cluster: CL1, "
+                                   "CL2; numbers 8601"),
+                          conflict(kCustPath, std::nullopt, std::nullopt,
+                                   "phone SEPB is configured in more than one cluster: CL1, "
+                                   "CL2; numbers 8602"),
+                          conflict(kCustPath, std::nullopt, "8601",
+                                   "number is used in more than one cluster: CL1 (phone SEPA "
+                                   "line 1), CL2 (phone SEPA line 1), CL3 (hunt_pilot HP3)"),
+                      }));
+    EXPECT_EQ(r.counts, (Tally{0, 0, 0, 0, 3}));
+    EXPECT_TRUE(r.inserts.empty());
 }
 
 TEST(PlannerConflicts, ConflictNumberNotHeldAtCustomerLevel) {
