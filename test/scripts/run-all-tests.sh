@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 bash test/scripts/setup.sh
 
 build=${NUMAUDIT_BUILD_DIR:-build}
-cmake -S . -B "$build" >/dev/null
+cmake -S . -B "$build" -DPG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" >/dev/null
 cmake --build "$build" -j"$(nproc)" >/dev/null
 
 export NUMAUDIT_PGDIR=${NUMAUDIT_PGDIR:-/tmp/numaudit-pg-test}
