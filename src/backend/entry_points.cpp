@@ -192,6 +192,7 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
     Request req = read_request(fcinfo);
     spi_connect();
     resolve(req);
+    exec(Stmt::ReapStaleRuns, Args{});
     std::int64_t run_id = insert_run(req, sites_total(req), "audit");
     std::vector<std::int64_t> units;
     if (req.scope == core::Scope::Customer)
@@ -209,6 +210,9 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
         Datum values[2] = {Int64GetDatum(run_id), int8_array_Unsafe(units.data(), units.size())};
         bool nulls[2] = {false, false};
         result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+        // Last: marks the run alive until numaudit.audit releases it (or the
+        // session ends), so nothing after it can fail and leave it held.
+        lock_run_Unsafe(run_id);
     });
     return result;
 }

@@ -9,12 +9,17 @@ namespace numaudit::backend {
 
 namespace {
 
-// Takes one lock; tries without waiting first so the caller learns whether
-// it had to wait. Returns false only with nowait when the lock is taken.
-bool acquire(std::uint16_t lock_class, std::int64_t key, LOCKMODE mode, bool nowait, bool& waited) {
+LOCKTAG advisory_tag(std::uint16_t lock_class, std::int64_t key) {
     LOCKTAG tag;
     SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(static_cast<uint64>(key) >> 32),
                          static_cast<uint32>(key), lock_class);
+    return tag;
+}
+
+// Takes one lock; tries without waiting first so the caller learns whether
+// it had to wait. Returns false only with nowait when the lock is taken.
+bool acquire(std::uint16_t lock_class, std::int64_t key, LOCKMODE mode, bool nowait, bool& waited) {
+    LOCKTAG tag = advisory_tag(lock_class, key);
     LockAcquireResult result = LOCKACQUIRE_NOT_AVAIL;
     pg_call([&] { result = LockAcquire(&tag, mode, false, true); });
     if (result != LOCKACQUIRE_NOT_AVAIL) return true;
@@ -59,6 +64,16 @@ void lock_for_audit(const Customer& customer, core::Scope scope, const std::vect
             "40001", "could not serialize access: the audit waited for a concurrent audit",
             "Customer \"" + customer.path + "\" was being audited by another transaction.",
             "Retry the transaction, or run audits in READ COMMITTED.");
+}
+
+void lock_run_Unsafe(std::int64_t run_id) {
+    LOCKTAG tag = advisory_tag(kRunLockClass, run_id);
+    (void)LockAcquire(&tag, ExclusiveLock, true, false);
+}
+
+void unlock_run_Unsafe(std::int64_t run_id) {
+    LOCKTAG tag = advisory_tag(kRunLockClass, run_id);
+    LockRelease(&tag, ExclusiveLock, true);
 }
 
 }  // namespace numaudit::backend

@@ -13,11 +13,19 @@ namespace numaudit::backend {
 
 inline constexpr std::uint16_t kCustomerLockClass = 20033;
 inline constexpr std::uint16_t kSiteLockClass = 20034;
+// Held at session level by the session running CALL numaudit.audit for the
+// whole run (objsubid 20035, keyed by audit_run.id): a 'running' row whose
+// lock nobody holds belongs to a session that ended (killed, crashed).
+inline constexpr std::uint16_t kRunLockClass = 20035;
 
 // Customer scope: the customer exclusively. Site scope: the customer shared,
 // then each site exclusively in id order, so overlapping audits queue rather
 // than deadlock. With nowait, a lock that is taken raises 55P03.
 void lock_for_audit(const Customer& customer, core::Scope scope, const std::vector<Site>& sites,
                     bool nowait);
+
+// Take / release a run's session lock. C style: may raise a PostgreSQL ERROR.
+void lock_run_Unsafe(std::int64_t run_id);
+void unlock_run_Unsafe(std::int64_t run_id);
 
 }  // namespace numaudit::backend

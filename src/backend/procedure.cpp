@@ -7,6 +7,7 @@
 // so PostgreSQL errors may pass through it. The work itself runs in the
 // guarded SQL functions numaudit._audit_start/_audit_step (which also fix
 // their search_path, something a committing procedure cannot do).
+#include "backend/locks.hpp"
 #include "backend/pg.hpp"
 
 extern "C" {
@@ -25,6 +26,8 @@ void run_sql(const char* sql, int nargs, Oid* types, Datum* values, const char* 
     int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
     if (rc < 0) elog(ERROR, "numaudit: %s failed: %s", sql, SPI_result_code_string(rc));
 }
+
+void run_units(bool nonatomic, int64 run_id, const int64* units, uint64 nunits);
 
 }  // namespace
 
@@ -59,6 +62,24 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
         Datum unit = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
         if (!isnull) units[nunits++] = DatumGetInt64(unit);
     }
+    // _audit_start took the run's session lock; release it whatever happens.
+    PG_TRY();
+    { run_units(nonatomic, run_id, units, nunits); }
+    PG_CATCH();
+    {
+        numaudit::backend::unlock_run_Unsafe(run_id);
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    numaudit::backend::unlock_run_Unsafe(run_id);
+    SPI_finish();
+    PG_RETURN_VOID();
+}
+
+namespace {
+
+// Audits the run's units one by one, then finishes the run.
+void run_units(bool nonatomic, int64 run_id, const int64* units, uint64 nunits) {
     commit_if(nonatomic);
 
     Oid step_types[3] = {INT8OID, INT8OID, TEXTOID};
@@ -113,6 +134,6 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
     char* summary = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
     ereport(NOTICE, (errmsg("%s", summary)));
     commit_if(nonatomic);
-    SPI_finish();
-    PG_RETURN_VOID();
 }
+
+}  // namespace

@@ -145,6 +145,20 @@ SELECT $1, u.* FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_
      "$1",
      1,
      {INT8OID}},
+    // ReapStaleRuns: audit() runs whose session is gone (no run lock held).
+    {R"SQL(
+UPDATE numaudit.audit_run r
+   SET status = 'failed', finished_at = pg_catalog.clock_timestamp(),
+       error = 'interrupted: the session running this audit ended before it finished'
+ WHERE r.status = 'running' AND r.entry_point = 'audit'
+   AND NOT EXISTS (
+       SELECT FROM pg_catalog.pg_locks l
+        WHERE l.locktype = 'advisory' AND l.objsubid = 20035
+          AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                             WHERE d.datname = pg_catalog.current_database())
+          AND ((l.classid::pg_catalog.int8 << 32) | l.objid::pg_catalog.int8) = r.id))SQL",
+     0,
+     {}},
 };
 static_assert(sizeof(kStmts) / sizeof(kStmts[0]) == static_cast<int>(Stmt::Count),
               "one definition per statement");

@@ -56,6 +56,7 @@ enum class Stmt : int {
     InsertChanges,
     ReadReported,
     RunInfo,
+    ReapStaleRuns,
     Count
 };
 
