@@ -1,5 +1,32 @@
--- numaudit 0.1.0: tables, shipped usage kinds and entry points.
+-- numaudit 0.1.0: tables, shipped usage kinds, entry points, roles and privileges.
 \echo Use "CREATE EXTENSION numaudit" to load this file. \quit
+
+-- CREATE EXTENSION uses an existing schema numaudit as it is (and DROP
+-- EXTENSION leaves the schema behind). A role that may create objects in it
+-- could plant or replace functions there and so run code as whoever audits:
+-- refuse a schema whose owner, or any role with CREATE on it, is not a
+-- superuser.
+DO $$
+DECLARE
+    who text;
+BEGIN
+    SELECT pg_catalog.string_agg(DISTINCT coalesce(pg_catalog.quote_ident(r.rolname), 'PUBLIC'), ', ')
+      INTO who
+      FROM pg_catalog.pg_namespace n
+     CROSS JOIN LATERAL (SELECT n.nspowner AS grantee, 'CREATE' AS privilege_type
+                         UNION ALL
+                         SELECT a.grantee, a.privilege_type
+                           FROM pg_catalog.aclexplode(n.nspacl) a) g
+      LEFT JOIN pg_catalog.pg_roles r ON r.oid = g.grantee
+     WHERE n.nspname = 'numaudit' AND g.privilege_type = 'CREATE'
+       AND NOT coalesce(r.rolsuper, false);
+    IF who IS NOT NULL THEN
+        RAISE EXCEPTION 'schema numaudit already exists and roles that are not superusers may create objects in it: %', who
+              USING ERRCODE = 'insufficient_privilege',
+                    HINT = 'Drop the schema, or make a superuser its owner and revoke CREATE on it from everyone else, before CREATE EXTENSION numaudit.';
+    END IF;
+END
+$$;
 
 -- The tenant tree: provider > reseller > customer > site.
 CREATE TABLE numaudit.hierarchy (
@@ -180,3 +207,91 @@ CREATE FUNCTION numaudit._audit_finish(run_id bigint, failed_unit bigint, error 
                          r.added, r.updated, r.unchanged, r.skipped, r.conflicts);
     END;
 
+-- Moves the identity sequence of numaudit.number past every id in use,
+-- including ids of rows that the caller's row-level security policies hide
+-- from it: that is why it runs as the extension's owner (SECURITY DEFINER).
+-- It takes no argument, touches nothing but that sequence, and returns its
+-- new position (NULL when it was already past every id).
+CREATE FUNCTION numaudit._sync_number_ids()
+    RETURNS bigint
+    LANGUAGE sql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT pg_catalog.setval('numaudit.number_id_seq'::pg_catalog.regclass, m.max_id)
+          FROM (SELECT max(n.id) AS max_id FROM numaudit.number n) m, numaudit.number_id_seq s
+         WHERE m.max_id >= CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END;
+    END;
+
+--
+-- Roles and privileges.
+--
+-- numaudit_auditor may run audits (run, CALL audit): EXECUTE on the entry
+-- points and their helpers, and exactly the table privileges an audit uses.
+-- numaudit_reader may read every table, history included. Nobody else
+-- (PUBLIC) may execute anything of numaudit's. Loading the hierarchy, the
+-- configuration and the inventory, and pruning history, are the tables'
+-- owner's or whoever the DBA grants it to.
+--
+-- Roles belong to the cluster, not to the database: they are created here
+-- only when missing, are shared by every database that has numaudit, and
+-- stay when the extension is dropped. So does the schema numaudit, with its
+-- USAGE grants: DROP ROLE them once every database has dropped numaudit and
+-- its schema. An existing role of the same name is used as it is.
+DO $$
+DECLARE
+    role_name text;
+BEGIN
+    FOREACH role_name IN ARRAY ARRAY['numaudit_auditor', 'numaudit_reader'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname = role_name) THEN
+            BEGIN
+                EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', role_name);
+            EXCEPTION WHEN duplicate_object THEN
+                NULL;  -- created meanwhile by CREATE EXTENSION in another database
+            END;
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- The entry points and the helpers of CALL audit run as their caller
+-- (SECURITY INVOKER): an audit reads and writes with the caller's privileges
+-- and sees the rows the caller's row-level security policies let it see, and
+-- history records the caller in run_by. The helpers therefore give a direct
+-- caller nothing its own table privileges would not. Only _sync_number_ids
+-- runs as the owner, and it can only move that sequence forward.
+REVOKE EXECUTE ON FUNCTION numaudit.run(text, text, text[], boolean, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON PROCEDURE numaudit.audit(text, text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION numaudit._audit_start(text, text, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION numaudit._audit_step(bigint, bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION numaudit._audit_mark(bigint, bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION numaudit._audit_finish(bigint, bigint, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION numaudit._sync_number_ids() FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA numaudit TO numaudit_auditor, numaudit_reader;
+
+GRANT SELECT ON numaudit.hierarchy, numaudit.usage_kind, numaudit.device, numaudit.device_line,
+                numaudit.service, numaudit.number, numaudit.audit_run, numaudit.audit_change
+    TO numaudit_reader, numaudit_auditor;
+
+GRANT EXECUTE ON FUNCTION numaudit.run(text, text, text[], boolean, boolean) TO numaudit_auditor;
+GRANT EXECUTE ON PROCEDURE numaudit.audit(text, text, text[]) TO numaudit_auditor;
+GRANT EXECUTE ON FUNCTION numaudit._audit_start(text, text, text[]) TO numaudit_auditor;
+GRANT EXECUTE ON FUNCTION numaudit._audit_step(bigint, bigint) TO numaudit_auditor;
+GRANT EXECUTE ON FUNCTION numaudit._audit_mark(bigint, bigint) TO numaudit_auditor;
+GRANT EXECUTE ON FUNCTION numaudit._audit_finish(bigint, bigint, text) TO numaudit_auditor;
+GRANT EXECUTE ON FUNCTION numaudit._sync_number_ids() TO numaudit_auditor;
+-- The inventory: the audit adds entries and changes only status, usage and
+-- updated_at; it never deletes. Before adding entries it moves the identity
+-- sequence past ids that loaders took (setval).
+GRANT INSERT (hierarchy_id, internal_number, status, usage),
+      UPDATE (status, usage, updated_at)
+    ON numaudit.number TO numaudit_auditor;
+GRANT SELECT, UPDATE ON SEQUENCE numaudit.number_id_seq TO numaudit_auditor;
+-- History: the run row and its change rows.
+GRANT INSERT (customer, scope, sites, sites_total, customer_id, entry_point, run_by),
+      UPDATE (status, error, finished_at, current_site, sites_done,
+              added, updated, unchanged, skipped, conflicts)
+    ON numaudit.audit_run TO numaudit_auditor;
+GRANT INSERT (run_id, hierarchy, site, internal_number, action,
+              old_status, old_usage, new_status, new_usage, detail)
+    ON numaudit.audit_change TO numaudit_auditor;

@@ -182,10 +182,10 @@ void write_inserts(const core::Plan& plan, std::vector<char>& emitted, core::Cou
         return -1;
     };
     for (int attempt = 0; !pending.empty(); ++attempt) {
-        if (attempt == kMaxAttempts)
-            throw core::AuditError(core::sqlstate::kInternalError,
-                                   "numaudit: could not find free ids for new inventory entries",
-                                   {}, "Check the identity sequence of numaudit.number.");
+        // The last attempt names the key as the conflict target: a row it
+        // skips has an entry (one the caller's row-level security hides, if
+        // it looked missing), and an id still taken is a unique violation.
+        const bool last = attempt == kMaxAttempts - 1;
         exec(Stmt::SyncNumberIds, Args{});
         retry.clear();
         for (std::size_t start = 0; start < pending.size(); start += kWriteBatch) {
@@ -199,13 +199,13 @@ void write_inserts(const core::Plan& plan, std::vector<char>& emitted, core::Cou
                 args.values[3] = text_array_Unsafe(usages.data(), usages.size());
             });
             int inserted = 0;
-            exec(Stmt::InsertEntries, args, [&](const Batch& b) {
+            exec(last ? Stmt::InsertEntriesByKey : Stmt::InsertEntries, args, [&](const Batch& b) {
                 inserted = b.rows;
                 for (int r = 0; r < b.rows; ++r)
                     if (auto i = find(b, r); i >= 0) emitted[plan.inserts[i].row] = 1;
             });
             reset_batch(batch);
-            if (inserted == static_cast<int>(end - start)) continue;
+            if (last || inserted == static_cast<int>(end - start)) continue;
             // Which skipped rows still have no entry: their id was taken.
             skipped.clear();
             for (std::size_t k = start; k < end; ++k)

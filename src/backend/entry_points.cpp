@@ -210,9 +210,6 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
         Datum values[2] = {Int64GetDatum(run_id), int8_array_Unsafe(units.data(), units.size())};
         bool nulls[2] = {false, false};
         result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
-        // Last: marks the run alive until numaudit.audit releases it (or the
-        // session ends), so nothing after it can fail and leave it held.
-        lock_run_Unsafe(run_id);
     });
     return result;
 }

@@ -14,10 +14,15 @@ ErrorData* capture_error(MemoryContext back_to) noexcept {
     return edata;
 }
 
+// Copies at most size - 1 bytes, cut at a character boundary so that a
+// long message (a long name quoted in it) stays valid text.
 static void copy_text(char* to, std::size_t size, const char* from) noexcept {
     if (!from) from = "";
-    std::strncpy(to, from, size - 1);
-    to[size - 1] = '\0';
+    int len = static_cast<int>(std::strlen(from));
+    int limit = static_cast<int>(size) - 1;
+    int keep = len <= limit ? len : pg_mbcliplen(from, len, limit);
+    std::memcpy(to, from, static_cast<std::size_t>(keep));
+    to[keep] = '\0';
 }
 
 void PendingError::set(const char* code, const char* msg, const char* det,

@@ -62,7 +62,10 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
         Datum unit = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
         if (!isnull) units[nunits++] = DatumGetInt64(unit);
     }
-    // _audit_start took the run's session lock; release it whatever happens.
+    // Marks the run alive until it ends (or the session does); taken here,
+    // not in _audit_start, so that no call of _audit_start and no error
+    // between it and PG_TRY can leave the session lock held.
+    numaudit::backend::lock_run_Unsafe(run_id);
     PG_TRY();
     { run_units(nonatomic, run_id, units, nunits); }
     PG_CATCH();

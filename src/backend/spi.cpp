@@ -93,14 +93,18 @@ ON CONFLICT DO NOTHING
 RETURNING n.hierarchy_id, n.internal_number)SQL",
      4,
      {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}},
-    // SyncNumberIds: loaders may supply their own ids; move the identity
-    // sequence past them so the audit's new entries get free ids.
+    // InsertEntriesByKey: the last attempt; rows skipped now have an entry,
+    // be it one row-level security hides from the caller.
     {R"SQL(
-SELECT pg_catalog.setval('numaudit.number_id_seq'::pg_catalog.regclass, m.max_id)
-  FROM (SELECT max(n.id) AS max_id FROM numaudit.number n) m, numaudit.number_id_seq s
- WHERE m.max_id >= CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END)SQL",
-     0,
-     {}},
+INSERT INTO numaudit.number AS n (hierarchy_id, internal_number, status, usage)
+SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))
+ON CONFLICT (hierarchy_id, internal_number) DO NOTHING
+RETURNING n.hierarchy_id, n.internal_number)SQL",
+     4,
+     {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}},
+    // SyncNumberIds: loaders may supply their own ids; move the identity
+    // sequence past them (all of them, also rows the caller cannot see).
+    {"SELECT numaudit._sync_number_ids()", 0, {}},
     // MissingEntries($1 holders, $2 numbers): which of these have no entry.
     {R"SQL(
 SELECT u.h, u.num

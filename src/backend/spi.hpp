@@ -48,6 +48,7 @@ enum class Stmt : int {
     ReadEntries,
     UpdateEntries,
     InsertEntries,
+    InsertEntriesByKey,
     SyncNumberIds,
     MissingEntries,
     InsertRun,
