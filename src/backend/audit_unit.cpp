@@ -112,15 +112,18 @@ void read_inputs(core::Planner& planner, const UnitRequest& req) {
 // Applies the updates; rows whose entry changed meanwhile are not reported.
 void write_updates(const core::Plan& plan, std::vector<char>& emitted, core::Counts& counts,
                    MemoryContext batch, std::pmr::memory_resource* mr) {
-    std::pmr::vector<std::int64_t> ids(mr);
+    std::pmr::vector<std::int64_t> ids(mr), holders(mr);
     std::pmr::vector<std::int32_t> rows(mr);
-    std::pmr::vector<OptText> olds(mr), oldu(mr), news(mr), newu(mr);
+    std::pmr::vector<OptText> nums(mr), olds(mr), oldu(mr), news(mr), newu(mr);
     for (std::size_t start = 0; start < plan.updates.size(); start += kWriteBatch) {
         std::size_t end = std::min(plan.updates.size(), start + kWriteBatch);
-        ids.clear(), rows.clear(), olds.clear(), oldu.clear(), news.clear(), newu.clear();
+        ids.clear(), holders.clear(), nums.clear(), rows.clear();
+        olds.clear(), oldu.clear(), news.clear(), newu.clear();
         for (std::size_t i = start; i < end; ++i) {
             const auto& u = plan.updates[i];
             ids.push_back(u.entry_id);
+            holders.push_back(u.holder);
+            nums.push_back(u.number);
             rows.push_back(static_cast<std::int32_t>(u.row));
             olds.push_back(u.old_status);
             oldu.push_back(u.old_usage);
@@ -131,11 +134,13 @@ void write_updates(const core::Plan& plan, std::vector<char>& emitted, core::Cou
         Args args;
         in_batch(batch, [&] {
             args.values[0] = int8_array_Unsafe(ids.data(), ids.size());
-            args.values[1] = text_array_Unsafe(olds.data(), olds.size());
-            args.values[2] = text_array_Unsafe(oldu.data(), oldu.size());
-            args.values[3] = text_array_Unsafe(news.data(), news.size());
-            args.values[4] = text_array_Unsafe(newu.data(), newu.size());
-            args.values[5] = int4_array_Unsafe(rows.data(), rows.size());
+            args.values[1] = int8_array_Unsafe(holders.data(), holders.size());
+            args.values[2] = text_array_Unsafe(nums.data(), nums.size());
+            args.values[3] = text_array_Unsafe(olds.data(), olds.size());
+            args.values[4] = text_array_Unsafe(oldu.data(), oldu.size());
+            args.values[5] = text_array_Unsafe(news.data(), news.size());
+            args.values[6] = text_array_Unsafe(newu.data(), newu.size());
+            args.values[7] = int4_array_Unsafe(rows.data(), rows.size());
         });
         exec(Stmt::UpdateEntries, args, [&](const Batch& b) {
             for (int r = 0; r < b.rows; ++r) emitted[static_cast<std::size_t>(b.at(r, 0).num)] = 1;

@@ -479,7 +479,8 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         row.old_usage = e.usage;
         row.new_status = status;
         row.new_usage = usage;
-        out.updates.push_back(EntryUpdate{e.id, e.status, e.usage, status, usage, add_row(row)});
+        out.updates.push_back(EntryUpdate{e.id, holder.id, number_text_[e.number], e.status,
+                                          e.usage, status, usage, add_row(row)});
         ++out.counts.updated;
     }
 
@@ -613,6 +614,11 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         }
         out.rows.swap(sorted);
         for (auto& u : out.updates) u.row = new_place[u.row];
+        // Writers lock entries in id order, so two audits (or an audit and an
+        // application doing the same) cannot deadlock on them.
+        std::sort(
+            out.updates.begin(), out.updates.end(),
+            [](const EntryUpdate& a, const EntryUpdate& b) { return a.entry_id < b.entry_id; });
         for (auto& a : out.inserts) a.row = new_place[a.row];
     }
     return out;

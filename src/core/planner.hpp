@@ -35,8 +35,12 @@ struct Counts {
 };
 
 // A write the backend performs; `row` indexes the result row it reports.
+// An update carries the entry's key as read, so that an entry an application
+// renumbered or moved meanwhile is not touched.
 struct EntryUpdate {
     Id entry_id;
+    Id holder;
+    std::string_view number;
     std::string_view old_status;
     OptText old_usage;
     std::string_view new_status;
@@ -66,7 +70,7 @@ struct ResultRow {
 
 struct Plan {
     explicit Plan(std::pmr::memory_resource* mr) : updates(mr), inserts(mr), rows(mr) {}
-    std::pmr::vector<EntryUpdate> updates;
+    std::pmr::vector<EntryUpdate> updates;  // by entry_id: rows are locked in id order
     std::pmr::vector<EntryInsert> inserts;
     std::pmr::vector<ResultRow> rows;  // sorted, ready to return
     Counts counts;
