@@ -195,10 +195,11 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
     exec(Stmt::ReapStaleRuns, Args{});
     std::int64_t run_id = insert_run(req, sites_total(req), "audit");
     std::vector<std::int64_t> units;
-    if (req.scope == core::Scope::Customer)
-        units.push_back(req.customer.id);
-    else
-        for (const auto& s : req.selected) units.push_back(s.id);
+    // A unit is a site, or the customer itself: for scope customer, and for a
+    // site-scope audit with no site to audit (a flat customer's conflicts are
+    // still reported, as run() does).
+    for (const auto& s : req.selected) units.push_back(s.id);
+    if (units.empty()) units.push_back(req.customer.id);
     spi_finish();
 
     Datum result = (Datum)0;
@@ -248,12 +249,12 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     if (req.scope == core::Scope::Site) {
         for (const auto& s : req.all_sites)
             if (s.id == unit_id) req.selected.push_back(s);
-        if (req.selected.empty())
+        if (req.selected.empty() && unit_id != req.customer.id)
             throw core::AuditError(core::sqlstate::kUndefinedObject,
                                    "site " + std::to_string(unit_id) +
                                        " is no longer a site of customer \"" + req.customer.path +
                                        "\"");
-        done = 1;
+        done = static_cast<int>(req.selected.size());
     }
     lock_for_audit(req.customer, req.scope, req.selected, false);
     UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false, run_id, true};
