@@ -117,6 +117,22 @@ pending_rows=$(q "SELECT string_agg(format('  %s %s %s: %s/%s -> %s/%s', hierarc
              CROSS JOIN LATERAL numaudit.run(soak.path(c), CASE WHEN c = 3 THEN 'site' ELSE 'customer' END,
                                              dry_run => true)
             WHERE action IN ('added', 'updated')")
+# b'. the inventory equals what the independent SQL oracle of the audit
+# (test/differential/oracle.sql) says it should be after an audit of each
+# customer: rows in one and not the other, over the three customers.
+psql -d "$db" -f test/differential/oracle.sql >/dev/null
+oracle_diff=$(q "SELECT coalesce(sum(n), 0) FROM generate_series(1, 3) c
+       CROSS JOIN LATERAL (
+         SELECT count(*) AS n FROM (
+           (SELECT * FROM numaudit_oracle.inventory_after(soak.path(c),
+                             CASE WHEN c = 3 THEN 'site' ELSE 'customer' END)
+            EXCEPT ALL
+            SELECT hierarchy_id, internal_number, status, usage, description FROM numaudit.number)
+           UNION ALL
+           (SELECT hierarchy_id, internal_number, status, usage, description FROM numaudit.number
+            EXCEPT ALL
+            SELECT * FROM numaudit_oracle.inventory_after(soak.path(c),
+                             CASE WHEN c = 3 THEN 'site' ELSE 'customer' END))) d) x")
 # c. advisory locks left (any class), d. runs left running
 locks=$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
 running=$(q "SELECT count(*) FROM numaudit.audit_run WHERE status = 'running'")
@@ -222,6 +238,8 @@ check() {  # check NAME OK? DETAIL
         "${log_errors:-none}; every expected error is caught and counted, so none reaches the log"
     check "converged" "$([ "$pending" = 0 ] && echo 1)" "$pending rows a further dry run would add or update"
     [ "$pending" = 0 ] || echo "$pending_rows"
+    check "inventory equals the oracle's" "$([ "$oracle_diff" = 0 ] && echo 1)" \
+        "$oracle_diff rows differ from test/differential/oracle.sql's inventory after an audit"
     check "no advisory lock left" "$([ "$locks" = 0 ] && echo 1)" "$locks"
     check "no run left running" "$([ "$running" = 0 ] && echo 1)" "$running running, $failed_runs failed"
     check "no failed run" "$([ "$failed_runs" = 0 ] && echo 1)" "$failed_runs"
