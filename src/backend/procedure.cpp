@@ -29,6 +29,17 @@ void run_sql(const char* sql, int nargs, Oid* types, Datum* values, const char* 
 
 void run_units(bool nonatomic, int64 run_id, const int64* units, uint64 nunits);
 
+// Marks the run failed with the error (and the unit's site, if any), and
+// commits that. Non-atomic calls only.
+void record_failure(int64 run_id, int64 unit, ErrorData* edata) {
+    Oid types[3] = {INT8OID, INT8OID, TEXTOID};
+    const char* message =
+        psprintf("%s (SQLSTATE %s)", edata->message, unpack_sql_state(edata->sqlerrcode));
+    Datum args[3] = {Int64GetDatum(run_id), Int64GetDatum(unit), CStringGetTextDatum(message)};
+    run_sql("SELECT numaudit._audit_finish($1, $2, $3)", 3, types, args, unit ? nullptr : " n ");
+    commit_if(true);
+}
+
 }  // namespace
 
 extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
@@ -81,55 +92,57 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
 
 namespace {
 
-// Audits the run's units one by one, then finishes the run.
+// Runs one statement in a subtransaction; on error returns the error with
+// the subtransaction rolled back (and SPI's state with it), else NULL.
+ErrorData* run_in_subtransaction(const char* sql, Oid* types, Datum* values) {
+    MemoryContext oldcxt = CurrentMemoryContext;
+    ResourceOwner oldowner = CurrentResourceOwner;
+    ErrorData* volatile edata = nullptr;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(oldcxt);
+    PG_TRY();
+    {
+        run_sql(sql, 2, types, values, nullptr);
+        ReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(oldcxt);
+        CurrentResourceOwner = oldowner;
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(oldcxt);
+        edata = CopyErrorData();
+        FlushErrorState();
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(oldcxt);
+        CurrentResourceOwner = oldowner;
+    }
+    PG_END_TRY();
+    return edata;
+}
+
+// Audits the run's units one by one, then finishes the run. Non-atomic: each
+// step runs in a subtransaction, so that a failure (an error, a cancel) can
+// be recorded in the run row and committed before it is raised again.
 void run_units(bool nonatomic, int64 run_id, const int64* units, uint64 nunits) {
     commit_if(nonatomic);
 
     Oid step_types[3] = {INT8OID, INT8OID, TEXTOID};
     for (uint64 i = 0; i < nunits; ++i) {
         Datum step_args[3] = {Int64GetDatum(run_id), Int64GetDatum(units[i]), (Datum)0};
-        if (nonatomic) {
-            // Let watchers see which site is being worked on.
-            run_sql("SELECT numaudit._audit_mark($1, $2)", 2, step_types, step_args, nullptr);
-            commit_if(true);
-        }
         if (!nonatomic) {
             run_sql("SELECT numaudit._audit_step($1, $2)", 2, step_types, step_args, nullptr);
             continue;
         }
-        // A subtransaction per unit, so that a failure can be recorded in the
-        // run row (and committed) before the error is raised again.
-        MemoryContext oldcxt = CurrentMemoryContext;
-        ResourceOwner oldowner = CurrentResourceOwner;
-        ErrorData* volatile edata = nullptr;
-        BeginInternalSubTransaction(nullptr);
-        MemoryContextSwitchTo(oldcxt);
-        PG_TRY();
-        {
-            run_sql("SELECT numaudit._audit_step($1, $2)", 2, step_types, step_args, nullptr);
-            ReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(oldcxt);
-            CurrentResourceOwner = oldowner;
-        }
-        PG_CATCH();
-        {
-            MemoryContextSwitchTo(oldcxt);
-            edata = CopyErrorData();
-            FlushErrorState();
-            RollbackAndReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(oldcxt);
-            CurrentResourceOwner = oldowner;
-        }
-        PG_END_TRY();
-        if (edata) {
-            const char* message =
-                psprintf("%s (SQLSTATE %s)", edata->message, unpack_sql_state(edata->sqlerrcode));
-            step_args[2] = CStringGetTextDatum(message);
-            run_sql("SELECT numaudit._audit_finish($1, $2, $3)", 3, step_types, step_args, nullptr);
+        // First let watchers see which site is being worked on, then audit it.
+        for (const char* sql :
+             {"SELECT numaudit._audit_mark($1, $2)", "SELECT numaudit._audit_step($1, $2)"}) {
+            ErrorData* edata = run_in_subtransaction(sql, step_types, step_args);
+            if (edata) {
+                record_failure(run_id, units[i], edata);
+                ReThrowError(edata);
+            }
             commit_if(true);
-            ReThrowError(edata);
         }
-        commit_if(true);
     }
 
     Datum finish_args[3] = {Int64GetDatum(run_id), (Datum)0, (Datum)0};
