@@ -50,6 +50,13 @@ fault_start() { # NAME PORT
     FAULT_NAME=$1
     FAULT_PGDIR=/tmp/numaudit-fault-$1
     FAULT_PGPORT=$2
+    # One run per cluster at a time: cluster.sh start would wipe the cluster
+    # of a run in progress (a second run-ci.sh, ctest and run-long.sh...).
+    exec {FAULT_LOCK_FD}>"/tmp/numaudit-fault-$1.lock"
+    if ! flock -n "$FAULT_LOCK_FD"; then
+        log "[$1] another run of this test is using $FAULT_PGDIR; waiting for it"
+        flock -w 7200 "$FAULT_LOCK_FD" || { log "[$1] gave up waiting"; exit 1; }
+    fi
     trap fault_cleanup EXIT
     trap 'exit 130' INT TERM
     eval "$(NUMAUDIT_PGDIR=$FAULT_PGDIR NUMAUDIT_PGPORT=$FAULT_PGPORT \
