@@ -23,7 +23,9 @@ run() { # NAME COMMAND...
     printf '===== %s: %s (%s s)\n' "$name" "$([ $rc = 0 ] && echo passed || echo FAILED)" "$(($(date +%s) - t0))"
     [ $rc = 0 ] || failed+=("$name")
 }
-run cancel env FAULT_N="$n" FAULT_TRIES="$tries" bash ./cancel.sh
+# Timing goals are for measurements (run-long.sh), not for tests on a shared,
+# noisy machine: here a cancel must take effect, within a loose bound.
+run cancel env FAULT_N="$n" FAULT_TRIES="$tries" FAULT_CANCEL_MAX="${FAULT_CANCEL_MAX:-10}" bash ./cancel.sh
 run crash env FAULT_N="${FAULT_CRASH_N:-100000}" bash ./crash.sh
 run oom env FAULT_N=20000 FAULT_SITES=50 bash ./oom.sh
 run failures bash ./failures.sh
