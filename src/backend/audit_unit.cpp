@@ -142,6 +142,7 @@ void write_updates(const core::Plan& plan, std::vector<char>& emitted, core::Cou
             args.values[6] = text_array_Unsafe(newu.data(), newu.size());
             args.values[7] = int4_array_Unsafe(rows.data(), rows.size());
         });
+        exec(Stmt::LockEntries, args);
         exec(Stmt::UpdateEntries, args, [&](const Batch& b) {
             for (int r = 0; r < b.rows; ++r) emitted[static_cast<std::size_t>(b.at(r, 0).num)] = 1;
         });

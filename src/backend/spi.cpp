@@ -74,20 +74,15 @@ SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
      {INT8ARRAYOID}},
     // UpdateEntries: only rows still as they were read (same key, status and
     // usage), so a concurrent change by an application is never overwritten.
-    // The rows are locked first, in id order, so that writers that also lock
-    // in id order never deadlock with an audit.
+    // LockEntries runs first, so rows are locked in id order and writers that
+    // also lock in id order never deadlock with an audit.
     {R"SQL(
-WITH u AS (
-    SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),
-                             pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),
-                             pg_catalog.unnest($7), pg_catalog.unnest($8))
-        AS u (id, holder, num, old_status, old_usage, new_status, new_usage, row_no)
-), locked AS (
-    SELECT n.id FROM numaudit.number n WHERE n.id = ANY ($1) ORDER BY n.id FOR NO KEY UPDATE
-)
 UPDATE numaudit.number n
    SET status = u.new_status, usage = u.new_usage, updated_at = pg_catalog.now()
-  FROM u JOIN locked l ON l.id = u.id
+  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),
+                  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),
+                  pg_catalog.unnest($7), pg_catalog.unnest($8))
+       AS u (id, holder, num, old_status, old_usage, new_status, new_usage, row_no)
  WHERE n.id = u.id AND n.hierarchy_id = u.holder AND n.internal_number = u.num
    AND n.status = u.old_status AND n.usage IS NOT DISTINCT FROM u.old_usage
 RETURNING u.row_no)SQL",
@@ -160,6 +155,11 @@ SELECT $1, u.* FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_
      "$1",
      1,
      {INT8OID}},
+    // LockEntries($1 ids): a statement of its own, so the update's join stays
+    // a plain one (joined in the update, it made the planner nest loops).
+    {"SELECT n.id FROM numaudit.number n WHERE n.id = ANY ($1) ORDER BY n.id FOR NO KEY UPDATE",
+     1,
+     {INT8ARRAYOID}},
     // ReapStaleRuns: audit() runs whose session is gone (no run lock held).
     {R"SQL(
 UPDATE numaudit.audit_run r

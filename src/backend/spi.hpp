@@ -57,6 +57,7 @@ enum class Stmt : int {
     InsertChanges,
     ReadReported,
     RunInfo,
+    LockEntries,
     ReapStaleRuns,
     Count
 };
