@@ -34,31 +34,7 @@ CUST=FaultProv.FaultRes.Big
 fault_start cancel "${FAULT_PORT:-54343}"
 fault_generate "$N" "$SITES"
 
-# How long a customer-scope dry run (reading and planning) and a whole run
-# (rolled back) take, and one site of the procedure (two sites in one
-# transaction, halved).
-D_DRY=$(psql_ -v ON_ERROR_STOP=1 -qAt <<SQL
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-SELECT count(*) FROM numaudit.run('$CUST', 'customer', dry_run => true) \g /dev/null
-SELECT round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 3);
-SQL
-)
-D_RUN=$(psql_ -v ON_ERROR_STOP=1 -qAt <<SQL
-BEGIN;
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-SELECT count(*) FROM numaudit.run('$CUST', 'customer') \g /dev/null
-SELECT round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 3);
-ROLLBACK;
-SQL
-)
-D_STEP=$(psql_ -v ON_ERROR_STOP=1 -qAt <<SQL 2>/dev/null
-BEGIN;
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-CALL numaudit.audit('$CUST', 'site', ARRAY['S0001', 'S0002']);
-SELECT round(((extract(epoch FROM clock_timestamp()) - :t0) / 2)::numeric, 3);
-ROLLBACK;
-SQL
-)
+fault_measure_durations "$CUST"
 log "[cancel] customer scope: dry run ${D_DRY} s, full run ${D_RUN} s (so writing takes ~$(calc "$D_RUN - $D_DRY") s); one site of CALL numaudit.audit: ${D_STEP} s"
 log "[cancel] $(q "SELECT fault_prepare('site')")"
 

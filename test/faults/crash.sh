@@ -29,29 +29,7 @@ CUST=FaultProv.FaultRes.Big
 fault_start crash "${FAULT_PORT:-54344}"
 fault_generate "$N" "$SITES"
 
-# How long reading and planning take (a dry run), and a whole run (rolled back).
-D_DRY=$(psql_ -v ON_ERROR_STOP=1 -qAt <<SQL
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-SELECT count(*) FROM numaudit.run('$CUST', 'customer', dry_run => true) \g /dev/null
-SELECT round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 3);
-SQL
-)
-D_RUN=$(psql_ -v ON_ERROR_STOP=1 -qAt <<SQL
-BEGIN;
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-SELECT count(*) FROM numaudit.run('$CUST', 'customer') \g /dev/null
-SELECT round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 3);
-ROLLBACK;
-SQL
-)
-D_STEP=$(psql_ -v ON_ERROR_STOP=1 -qAt <<SQL 2>/dev/null
-BEGIN;
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-CALL numaudit.audit('$CUST', 'site', ARRAY['S0001', 'S0002']);
-SELECT round(((extract(epoch FROM clock_timestamp()) - :t0) / 2)::numeric, 3);
-ROLLBACK;
-SQL
-)
+fault_measure_durations "$CUST"
 log "[crash] customer scope: dry run ${D_DRY} s, full run ${D_RUN} s; one site of CALL numaudit.audit: ${D_STEP} s"
 
 SESSION_OUT=$FAULT_PGDIR/session.out

@@ -163,3 +163,33 @@ fault_finish() {
     log "[$FAULT_NAME] PASSED"
     exit 0
 }
+
+# fault_measure_durations CUSTOMER: sets D_DRY (a customer-scope dry run:
+# reading and planning), D_RUN (a whole customer-scope run, rolled back) and
+# D_STEP (one site of CALL numaudit.audit: two sites in one transaction,
+# halved), in seconds.
+fault_measure_durations() {
+    local CUST=$1
+D_DRY=$(psql_ -v ON_ERROR_STOP=1 -qAt <<SQL
+SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+SELECT count(*) FROM numaudit.run('$CUST', 'customer', dry_run => true) \g /dev/null
+SELECT round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 3);
+SQL
+)
+D_RUN=$(psql_ -v ON_ERROR_STOP=1 -qAt <<SQL
+BEGIN;
+SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+SELECT count(*) FROM numaudit.run('$CUST', 'customer') \g /dev/null
+SELECT round((extract(epoch FROM clock_timestamp()) - :t0)::numeric, 3);
+ROLLBACK;
+SQL
+)
+D_STEP=$(psql_ -v ON_ERROR_STOP=1 -qAt <<SQL 2>/dev/null
+BEGIN;
+SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+CALL numaudit.audit('$CUST', 'site', ARRAY['S0001', 'S0002']);
+SELECT round(((extract(epoch FROM clock_timestamp()) - :t0) / 2)::numeric, 3);
+ROLLBACK;
+SQL
+)
+}
