@@ -1,0 +1,171 @@
+-- numaudit benchmark: the contenders numaudit is measured against. Needs
+-- test/differential/oracle.sql (schema numaudit_oracle) loaded first.
+--
+--   bench.sql_audit(customer, scope)   the set-based plain-SQL audit: the
+--       reliability suite's independent oracle (numaudit_oracle.decisions)
+--       applied with set-based writes, history included
+--   bench.rbr_audit(customer)          a row-by-row PL/pgSQL audit of all
+--       sites (scope site), as a DBA typically writes one: loop over entries
+--       and uses, one lookup per number, one write per row
+--   bench.scan_floor(customer)         reads every use and entry of the
+--       customer once: no audit can do less
+CREATE SCHEMA IF NOT EXISTS bench;
+
+-- The indexes a DBA adds for the row-by-row audit's per-number lookups.
+CREATE INDEX IF NOT EXISTS bench_line_number_idx
+    ON numaudit.device_line (numaudit_oracle.number_of(pattern));
+CREATE INDEX IF NOT EXISTS bench_service_number_idx
+    ON numaudit.service (numaudit_oracle.number_of(pattern));
+CREATE INDEX IF NOT EXISTS bench_device_kind_name_idx ON numaudit.device (kind, name);
+
+CREATE OR REPLACE FUNCTION bench.sql_audit(p_customer text, p_scope text) RETURNS bigint
+    LANGUAGE plpgsql AS
+$fn$
+DECLARE
+    r record;
+    c record;
+    v_run bigint;
+    v_rows bigint;
+BEGIN
+    r := numaudit_oracle.resolve(p_customer, p_scope, NULL);
+    DROP TABLE IF EXISTS pg_temp.bench_decision;
+    CREATE TEMP TABLE bench_decision AS
+        SELECT * FROM numaudit_oracle.decisions(r.cust, r.scope_lc, r.sel);
+    -- Only rows still as read, like numaudit (harmless here: nothing else runs).
+    UPDATE numaudit.number n
+       SET status = d.new_status, usage = d.new_usage, updated_at = now()
+      FROM bench_decision d
+     WHERE d.action = 'updated' AND n.id = d.entry_id
+       AND n.status = d.old_status AND n.usage IS NOT DISTINCT FROM d.old_usage;
+    INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage)
+    SELECT d.node_id, d.internal_number, d.new_status, d.new_usage
+      FROM bench_decision d WHERE d.action = 'added'
+    ON CONFLICT (hierarchy_id, internal_number) DO NOTHING;
+    SELECT count(*) FILTER (WHERE action = 'added') AS added,
+           count(*) FILTER (WHERE action = 'updated') AS updated,
+           count(*) FILTER (WHERE action = 'unchanged') AS unchanged,
+           count(*) FILTER (WHERE action = 'skipped') AS skipped,
+           count(*) FILTER (WHERE action = 'conflict') AS conflicts
+      INTO c FROM bench_decision;
+    INSERT INTO numaudit.audit_run (customer, scope, sites_total, sites_done, status, finished_at,
+                                    added, updated, unchanged, skipped, conflicts, customer_id)
+    VALUES (p_customer, r.scope_lc, cardinality(r.sel), cardinality(r.sel), 'done',
+            clock_timestamp(), c.added, c.updated, c.unchanged, c.skipped, c.conflicts, r.cust)
+    RETURNING id INTO v_run;
+    INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action,
+                                       old_status, old_usage, new_status, new_usage, detail)
+    SELECT v_run, d.hierarchy, d.site, d.internal_number, d.action, d.old_status, d.old_usage,
+           d.new_status, d.new_usage, d.detail
+      FROM bench_decision d WHERE d.action <> 'unchanged';
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    DROP TABLE pg_temp.bench_decision;
+    RETURN v_rows;
+END
+$fn$;
+
+-- What the uses of one number in a flat customer (nodes: the customer and its
+-- sites) say: conflicted (a duplicated device's number, or used in several
+-- clusters), else status and usage (NULL status: not in use).
+CREATE OR REPLACE FUNCTION bench.rbr_number(p_num text, p_nodes bigint[],
+                                            OUT conflicted boolean, OUT status text,
+                                            OUT usage text)
+    LANGUAGE plpgsql STABLE AS
+$fn$
+BEGIN
+    WITH u AS (
+        SELECT d.cluster, d.kind, d.name, true AS is_device
+          FROM numaudit.device_line l JOIN numaudit.device d ON d.id = l.device_id
+         WHERE numaudit_oracle.number_of(l.pattern) = p_num AND d.hierarchy_id = ANY (p_nodes)
+        UNION ALL
+        SELECT s.cluster, s.kind, s.name, false
+          FROM numaudit.service s
+         WHERE numaudit_oracle.number_of(s.pattern) = p_num AND s.hierarchy_id = ANY (p_nodes))
+    SELECT count(DISTINCT u.cluster) > 1
+           OR EXISTS (SELECT FROM u AS x JOIN numaudit.device d2
+                        ON d2.kind = x.kind AND d2.name = x.name AND d2.cluster <> x.cluster
+                     WHERE x.is_device AND d2.hierarchy_id = ANY (p_nodes)
+                       AND EXISTS (SELECT FROM numaudit.device_line l2 WHERE l2.device_id = d2.id)),
+           CASE WHEN bool_or(k.status = 'Used') THEN 'Used'
+                WHEN count(*) > 0 THEN 'Used-Utility' END,
+           (SELECT string_agg(t.usage, ',' ORDER BY t.rank)
+              FROM (SELECT k2.usage, min(k2.rank) AS rank FROM u AS y
+                      JOIN numaudit.usage_kind k2 ON k2.kind = y.kind GROUP BY k2.usage) t)
+      INTO conflicted, status, usage
+      FROM u JOIN numaudit.usage_kind k ON k.kind = u.kind;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION bench.rbr_audit(p_customer text) RETURNS bigint
+    LANGUAGE plpgsql AS
+$fn$
+DECLARE
+    v_cust bigint;
+    v_nodes bigint[];
+    site record;
+    e record;
+    u record;
+    x record;
+    v_changes bigint := 0;
+BEGIN
+    SELECT h.id INTO STRICT v_cust FROM numaudit.hierarchy h
+     WHERE h.name = p_customer AND h.kind = 'customer';
+    SELECT array_agg(h.id) || v_cust INTO v_nodes FROM numaudit.hierarchy h
+     WHERE h.parent_id = v_cust AND h.kind = 'site';
+    FOR site IN SELECT h.id FROM numaudit.hierarchy h
+                 WHERE h.parent_id = v_cust AND h.kind = 'site' ORDER BY h.name LOOP
+        -- The site's entries.
+        FOR e IN SELECT n.id, n.internal_number, n.status, n.usage FROM numaudit.number n
+                  WHERE n.hierarchy_id = site.id LOOP
+            IF e.status IN ('Reserved', 'Cooling') THEN CONTINUE; END IF;
+            x := bench.rbr_number(e.internal_number, v_nodes);
+            IF x.conflicted THEN CONTINUE; END IF;
+            IF (e.status, e.usage) IS DISTINCT FROM (coalesce(x.status, 'Available'), x.usage) THEN
+                UPDATE numaudit.number SET status = coalesce(x.status, 'Available'),
+                       usage = x.usage, updated_at = now()
+                 WHERE id = e.id;
+                v_changes := v_changes + 1;
+            END IF;
+        END LOOP;
+        -- Numbers the site's own uses need and it holds no entry for.
+        FOR u IN SELECT DISTINCT q.num FROM (
+                     SELECT numaudit_oracle.number_of(l.pattern) AS num
+                       FROM numaudit.device d JOIN numaudit.device_line l ON l.device_id = d.id
+                      WHERE d.hierarchy_id = site.id
+                     UNION ALL
+                     SELECT numaudit_oracle.number_of(s.pattern) FROM numaudit.service s
+                      WHERE s.hierarchy_id = site.id) q
+                  WHERE NOT numaudit_oracle.is_wildcard(q.num) LOOP
+            CONTINUE WHEN EXISTS (SELECT FROM numaudit.number n
+                                   WHERE n.hierarchy_id = site.id AND n.internal_number = u.num);
+            CONTINUE WHEN EXISTS (SELECT FROM numaudit.number n
+                                   WHERE n.hierarchy_id = v_cust AND n.internal_number = u.num);
+            x := bench.rbr_number(u.num, v_nodes);
+            CONTINUE WHEN x.conflicted;
+            INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage)
+            VALUES (site.id, u.num, x.status, x.usage);
+            v_changes := v_changes + 1;
+        END LOOP;
+    END LOOP;
+    RETURN v_changes;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION bench.scan_floor(p_customer text) RETURNS bigint
+    LANGUAGE sql STABLE AS
+$fn$
+    WITH c AS (SELECT h.id FROM numaudit.hierarchy h
+                WHERE h.name = p_customer AND h.kind = 'customer'),
+         nodes AS (SELECT c.id FROM c
+                   UNION ALL
+                   SELECT h.id FROM numaudit.hierarchy h, c
+                    WHERE h.parent_id = c.id AND h.kind = 'site')
+    SELECT (SELECT sum(length(d.cluster) + length(d.kind) + length(d.name) + l.line_index
+                       + length(l.pattern))
+              FROM numaudit.device d JOIN numaudit.device_line l ON l.device_id = d.id
+             WHERE d.hierarchy_id IN (SELECT id FROM nodes))
+         + (SELECT sum(length(s.cluster) + length(s.kind) + length(s.name) + length(s.pattern))
+              FROM numaudit.service s WHERE s.hierarchy_id IN (SELECT id FROM nodes))
+         + (SELECT sum(n.id + length(n.internal_number) + length(n.status)
+                       + coalesce(length(n.usage), 0))
+              FROM numaudit.number n WHERE n.hierarchy_id IN (SELECT id FROM nodes))
+$fn$;
