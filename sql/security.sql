@@ -555,7 +555,8 @@ $$BEGIN
     RETURN NEW;
 END$$;
 CREATE TRIGGER switch_off AFTER UPDATE OF current_site ON numaudit.audit_run
-    FOR EACH ROW WHEN (NEW.customer_id = 210) EXECUTE FUNCTION public.switch_off();
+    FOR EACH ROW WHEN (NEW.customer_id = 210 AND NEW.current_site IS NOT NULL)
+    EXECUTE FUNCTION public.switch_off();
 SET ROLE regress_numaudit_sec_auditor;
 SELECT pg_temp.snap();
 SET client_min_messages = warning;  -- the NOTICE would show the whole name

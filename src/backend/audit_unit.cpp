@@ -7,6 +7,7 @@
 #include "backend/context_resource.hpp"
 #include "backend/spi.hpp"
 #include "core/audit_error.hpp"
+#include "core/pattern.hpp"
 
 namespace numaudit::backend {
 
@@ -50,18 +51,6 @@ void reset_batch(MemoryContext batch) {
 }
 
 Datum int8_datum(std::int64_t v) { return Int64GetDatum(v); }
-
-std::string row_key(std::string_view hierarchy, OptText number, std::string_view action,
-                    OptText detail) {
-    std::string k(hierarchy);
-    k += '\x1f';
-    if (number) k += *number;
-    k += '\x1f';
-    k += action;
-    k += '\x1f';
-    if (detail) k += *detail;
-    return k;
-}
 
 void read_inputs(core::Planner& planner, const UnitRequest& req) {
     const Customer& customer = *req.customer;
@@ -107,6 +96,70 @@ void read_inputs(core::Planner& planner, const UnitRequest& req) {
             planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
                               b.at(r, 4).opt_text());
     });
+}
+
+// One site of audit() (req.selected is that site): its entries and uses,
+// then by its numbers the customer's entries and, for a flat customer, the
+// uses elsewhere in the customer that decide those numbers (conflicts
+// included), instead of the whole customer again for every site.
+void read_site_step(core::Planner& planner, const UnitRequest& req) {
+    const Customer& customer = *req.customer;
+    const std::int64_t site = req.selected->front().id;
+    const bool flat = customer.dial_plan == core::DialPlan::Flat;
+
+    scan(Stmt::ReadKinds, Args{}, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r)
+            planner.add_usage_kind(b.at(r, 0).text(), b.at(r, 1).text(), b.at(r, 2).text(),
+                                   static_cast<int>(b.at(r, 3).num));
+    });
+    for (const auto& s : *req.all_sites) planner.add_site(s.id, s.name, s.id == site);
+
+    // The site's numbers: its entries' and its own single-number uses'.
+    std::unordered_set<std::string> numbers;
+    std::string buffer;
+    Args site_args;
+    pg_call([&] { site_args.values[0] = int8_array_Unsafe(&site, 1); });
+    scan(Stmt::ReadEntries, site_args, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r) {
+            planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
+                              b.at(r, 4).opt_text());
+            numbers.emplace(b.at(r, 2).text());
+        }
+    });
+    scan(Stmt::ReadUses, site_args, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r) {
+            planner.add_use(b.at(r, 0).num, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
+                            static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
+            core::normalize_pattern(b.at(r, 5).text(), buffer);
+            if (!core::is_wildcard(buffer)) numbers.insert(buffer);
+        }
+    });
+    if (numbers.empty()) return;
+    std::vector<core::OptText> list(numbers.begin(), numbers.end());
+    Args num_args;
+    pg_call([&] {
+        num_args.values[0] = Int64GetDatum(customer.id);
+        num_args.values[1] = text_array_Unsafe(list.data(), list.size());
+    });
+    scan(Stmt::ReadHeldEntries, num_args, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r)
+            planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
+                              b.at(r, 4).opt_text());
+    });
+    if (!flat) return;  // an slc site's own uses are all that count
+    Args related_args;
+    pg_call([&] {
+        related_args.values[0] = Int64GetDatum(site);
+        related_args.values[1] = Int64GetDatum(customer.id);
+        related_args.values[2] = num_args.values[1];
+    });
+    scan(Stmt::ReadRelatedUses, related_args, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r)
+            planner.add_use(b.at(r, 0).num, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
+                            static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
+    });
+    // Conflicts are the run's customer-wide first unit's to report.
+    planner.set_report_conflicts(false);
 }
 
 // Applies the updates; rows whose entry changed meanwhile are not reported.
@@ -270,29 +323,31 @@ void write_history(std::int64_t run_id, const core::Plan& plan, const std::vecto
     flush();
 }
 
-// audit(): drop conflicts and skips an earlier unit of the same run reported.
-void skip_reported(std::int64_t run_id, const core::Plan& plan, std::vector<char>& emitted,
-                   core::Counts& counts) {
+// audit(): a number held at customer level is reported by the first site
+// of the run that needs it.
+void skip_reported_held(std::int64_t run_id, const core::Plan& plan, std::vector<char>& emitted,
+                        core::Counts& counts) {
+    std::vector<core::OptText> held;
+    for (const auto& r : plan.rows)
+        if (r.action == core::Action::Skipped && r.detail == core::kHeldAtCustomerLevel)
+            held.push_back(r.internal_number);
+    if (held.empty()) return;
     std::unordered_set<std::string> seen;
     Args args;
-    args.values[0] = int8_datum(run_id);
-    scan(Stmt::ReadReported, args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r)
-            seen.insert(row_key(b.at(r, 0).text(), b.at(r, 1).opt_text(), b.at(r, 2).text(),
-                                b.at(r, 3).opt_text()));
+    pg_call([&] {
+        args.values[0] = int8_datum(run_id);
+        args.values[1] = text_array_Unsafe(held.data(), held.size());
+    });
+    scan(Stmt::ReadReportedHeld, args, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r) seen.emplace(b.at(r, 0).text());
     });
     if (seen.empty()) return;
     for (std::size_t i = 0; i < plan.rows.size(); ++i) {
         const auto& r = plan.rows[i];
-        if (r.action != core::Action::Conflict && r.action != core::Action::Skipped) continue;
-        if (!seen.count(
-                row_key(r.hierarchy, r.internal_number, core::action_name(r.action), r.detail)))
-            continue;
+        if (r.action != core::Action::Skipped || r.detail != core::kHeldAtCustomerLevel) continue;
+        if (!seen.count(std::string(*r.internal_number))) continue;
         emitted[i] = 0;
-        if (r.action == core::Action::Conflict)
-            --counts.conflicts;
-        else
-            --counts.skipped;
+        --counts.skipped;
     }
 }
 
@@ -305,11 +360,14 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
         ContextResource mr(cxt.audit, static_cast<std::size_t>(g_max_memory_mb) * 1024 * 1024);
         core::Planner planner(&mr, req.customer->dial_plan, req.scope, req.customer->id,
                               req.customer->path);
-        read_inputs(planner, req);
+        if (req.run_step && req.scope == core::Scope::Site && !req.selected->empty())
+            read_site_step(planner, req);
+        else
+            read_inputs(planner, req);
         core::Plan plan = planner.plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); });
         counts = plan.counts;
         std::vector<char> emitted(plan.rows.size(), 1);
-        if (req.skip_reported_rows && req.run_id) skip_reported(req.run_id, plan, emitted, counts);
+        if (req.run_step && req.run_id) skip_reported_held(req.run_id, plan, emitted, counts);
         if (!req.dry_run) {
             write_updates(plan, emitted, counts, cxt.batch, &mr);
             write_inserts(plan, emitted, counts, cxt.batch, &mr);

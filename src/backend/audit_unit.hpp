@@ -17,9 +17,13 @@ struct UnitRequest {
     const std::vector<Site>* all_sites;
     const std::vector<Site>* selected;  // site scope: the sites of this unit
     bool dry_run;
-    std::int64_t run_id;      // 0: no history
-    bool skip_reported_rows;  // audit(): conflicts and skips already recorded by
-                              // an earlier unit of the run are not repeated
+    std::int64_t run_id;  // 0: no history
+    // audit(): one site of a run. Reads only what that site needs (its
+    // entries and uses, the uses of its numbers elsewhere in a flat customer,
+    // the customer's entries for its numbers); a flat customer's conflicts
+    // are the run's customer-wide first unit's to report; a number held at
+    // customer level is reported by the first site that needs it.
+    bool run_step;
 };
 
 using RowSink = std::function<void(const core::ResultRow&)>;

@@ -195,11 +195,15 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
     exec(Stmt::ReapStaleRuns, Args{});
     std::int64_t run_id = insert_run(req, sites_total(req), "audit");
     std::vector<std::int64_t> units;
-    // A unit is a site, or the customer itself: for scope customer, and for a
-    // site-scope audit with no site to audit (a flat customer's conflicts are
-    // still reported, as run() does).
-    for (const auto& s : req.selected) units.push_back(s.id);
-    if (units.empty()) units.push_back(req.customer.id);
+    // A unit is a site, or the customer itself: for scope customer, and first
+    // in a flat customer's site-scope audit, where it reports the conflicts
+    // among all of the customer's uses once (as run() does) so that each
+    // site then reads only what it needs.
+    if (req.scope == core::Scope::Customer || req.customer.dial_plan == core::DialPlan::Flat ||
+        req.selected.empty())
+        units.push_back(req.customer.id);
+    if (req.scope == core::Scope::Site)
+        for (const auto& s : req.selected) units.push_back(s.id);
     spi_finish();
 
     Datum result = (Datum)0;
@@ -258,6 +262,7 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     }
     lock_for_audit(req.customer, req.scope, req.selected, false);
     UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false, run_id, true};
+    // The customer-wide unit of a flat site-scope run: conflicts only.
     core::Counts counts = audit_unit(unit, [](const core::ResultRow&) {});
     Args args;
     count_args(args, run_id, counts, done);

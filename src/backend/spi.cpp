@@ -145,11 +145,6 @@ SELECT $1, u.* FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_
      10,
      {INT8OID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
       TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}},
-    // ReadReported($1 run id): rows an earlier step of the run reported.
-    {"SELECT c.hierarchy, c.internal_number, c.action, c.detail FROM numaudit.audit_change c"
-     " WHERE c.run_id = $1 AND c.action IN ('conflict', 'skipped')",
-     1,
-     {INT8OID}},
     // RunInfo($1 run id)
     {"SELECT r.customer_id, r.scope, r.status, r.customer FROM numaudit.audit_run r WHERE r.id = "
      "$1",
@@ -174,6 +169,52 @@ UPDATE numaudit.audit_run r
           AND ((l.classid::pg_catalog.int8 << 32) | l.objid::pg_catalog.int8) = r.id))SQL",
      0,
      {}},
+    // ReadRelatedUses($1 site, $2 customer, $3 numbers): the uses of a flat
+    // customer that one site's audit needs besides the site's own: every use
+    // of its numbers elsewhere in the customer, and every line of the copies
+    // (same kind and name, another cluster) of the devices involved. Devices
+    // are found through the indexes on replace(pattern) and (kind, name).
+    {R"SQL(
+WITH node AS (
+    SELECT h.id FROM numaudit.hierarchy h
+     WHERE (h.id = $2 OR (h.parent_id = $2 AND h.kind = 'site')) AND h.id <> $1),
+num_dev AS (
+    SELECT DISTINCT d.id, d.kind, d.name
+      FROM numaudit.device_line l
+      JOIN numaudit.device d ON d.id = l.device_id
+      JOIN node ON node.id = d.hierarchy_id
+     WHERE pg_catalog.replace(l.pattern, E'\\+', '+') = ANY ($3)),
+involved AS (
+    SELECT d.kind, d.name FROM numaudit.device d WHERE d.hierarchy_id = $1
+    UNION
+    SELECT nd.kind, nd.name FROM num_dev nd),
+dev AS (
+    SELECT nd.id FROM num_dev nd
+    UNION
+    SELECT c.id FROM involved i
+      JOIN numaudit.device c ON c.kind = i.kind AND c.name = i.name
+      JOIN node ON node.id = c.hierarchy_id)
+SELECT d.hierarchy_id, d.cluster, d.kind, d.name, l.line_index, l.pattern
+  FROM dev JOIN numaudit.device d ON d.id = dev.id
+  JOIN numaudit.device_line l ON l.device_id = d.id
+UNION ALL
+SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
+  FROM numaudit.service s JOIN node ON node.id = s.hierarchy_id
+ WHERE pg_catalog.replace(s.pattern, E'\\+', '+') = ANY ($3))SQL",
+     3,
+     {INT8OID, INT8OID, TEXTARRAYOID}},
+    // ReadHeldEntries($1 customer, $2 numbers): its own entries for these.
+    {"SELECT n.id, n.hierarchy_id, n.internal_number, n.status, n.usage"
+     " FROM numaudit.number n WHERE n.hierarchy_id = $1 AND n.internal_number = ANY ($2)",
+     2,
+     {INT8OID, TEXTARRAYOID}},
+    // ReadReportedHeld($1 run, $2 numbers): which of these numbers an earlier
+    // step of the run already reported "held at customer level".
+    {"SELECT c.internal_number FROM numaudit.audit_change c"
+     " WHERE c.run_id = $1 AND c.internal_number = ANY ($2)"
+     " AND c.action = 'skipped' AND c.detail = 'held at customer level'",
+     2,
+     {INT8OID, TEXTARRAYOID}},
 };
 static_assert(sizeof(kStmts) / sizeof(kStmts[0]) == static_cast<int>(Stmt::Count),
               "one definition per statement");

@@ -55,10 +55,12 @@ enum class Stmt : int {
     FinishRun,
     StepRun,
     InsertChanges,
-    ReadReported,
     RunInfo,
     LockEntries,
     ReapStaleRuns,
+    ReadRelatedUses,
+    ReadHeldEntries,
+    ReadReportedHeld,
     Count
 };
 

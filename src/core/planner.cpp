@@ -20,7 +20,6 @@ constexpr std::string_view kUsed = "Used";
 constexpr std::string_view kUsedUtility = "Used-Utility";
 constexpr std::string_view kReserved = "Reserved";
 constexpr std::string_view kCooling = "Cooling";
-constexpr std::string_view kHeldAtCustomer = "held at customer level";
 
 std::uint64_t pair_key(std::uint32_t a, std::uint32_t b) {
     return (static_cast<std::uint64_t>(a) << 32) | b;
@@ -327,17 +326,19 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                     if (uses_[devices[k]].number != kNoNumber)
                         conflict_numbers.insert(pair_key(group, uses_[devices[k]].number));
                 }
-                detail.assign(kinds_[first.kind].kind);
-                detail.append(" ");
-                detail.append(first.object);
-                detail.append(" is configured in more than one cluster: ");
-                join_list(clusters, detail);
-                detail.append("; numbers ");
-                join_list(numbers, detail);
-                ResultRow row = make_row(Action::Conflict, nodes_[group].path, site_of(group));
-                row.detail = intern(detail);
-                add_row(row);
-                ++out.counts.conflicts;
+                if (report_conflicts_) {
+                    detail.assign(kinds_[first.kind].kind);
+                    detail.append(" ");
+                    detail.append(first.object);
+                    detail.append(" is configured in more than one cluster: ");
+                    join_list(clusters, detail);
+                    detail.append("; numbers ");
+                    join_list(numbers, detail);
+                    ResultRow row = make_row(Action::Conflict, nodes_[group].path, site_of(group));
+                    row.detail = intern(detail);
+                    add_row(row);
+                    ++out.counts.conflicts;
+                }
             }
             i = j;
         }
@@ -376,6 +377,8 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                     dup_clusters.end())
                     continue;
             }
+            conflict_numbers.insert(key);
+            if (!report_conflicts_) continue;
             items.clear();
             for (auto i = r.begin; i < r.end; ++i) {
                 const Use& u = uses_[by_number[i]];
@@ -393,7 +396,6 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             row.detail = intern(detail);
             add_row(row);
             ++out.counts.conflicts;
-            conflict_numbers.insert(key);
         }
     }
 
@@ -534,7 +536,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                     held_reported[number] = true;
                     ResultRow row = make_row(Action::Skipped, nodes_[0].path, std::nullopt);
                     row.internal_number = number_text_[number];
-                    row.detail = kHeldAtCustomer;
+                    row.detail = kHeldAtCustomerLevel;
                     add_row(row);
                     ++out.counts.skipped;
                 }

@@ -23,6 +23,9 @@ namespace numaudit::core {
 using Id = std::int64_t;
 using OptText = std::optional<std::string_view>;
 
+// The detail of a number a site needs that its customer holds.
+inline constexpr std::string_view kHeldAtCustomerLevel = "held at customer level";
+
 enum class Action : std::uint8_t { Added, Updated, Skipped, Conflict };
 const char* action_name(Action action) noexcept;
 
@@ -95,6 +98,12 @@ class Planner {
     void add_entry(Id id, Id holder, std::string_view number, std::string_view status,
                    OptText usage);
 
+    // A unit that sees only part of a flat customer's uses (one site of
+    // audit() and the uses of its numbers) still finds which of its numbers
+    // are in conflict, but the conflict rows are reported by the run's
+    // customer-wide unit: with false, they are neither returned nor counted.
+    void set_report_conflicts(bool report) { report_conflicts_ = report; }
+
     // Runs the audit. `check_interrupts` is called now and then; it may throw
     // to abandon the work (the backend uses it for query cancel).
     Plan plan(const std::function<void()>& check_interrupts = {});
@@ -113,6 +122,7 @@ class Planner {
     std::pmr::memory_resource* mr_;
     DialPlan dial_plan_;
     Scope scope_;
+    bool report_conflicts_ = true;
     std::pmr::monotonic_buffer_resource strings_;
     std::pmr::unordered_map<std::string_view, std::string_view> interned_;
     std::pmr::unordered_map<std::string_view, std::uint32_t> numbers_;

@@ -5,6 +5,8 @@
 #   bash test/bench/run.sh                  # sizes 10000 100000 1000000
 #   BENCH_SIZES="10000" bash test/bench/run.sh
 #
+# BENCH_ONLY: a regular expression; only contenders whose "name scope"
+# matches run (e.g. BENCH_ONLY='numaudit' while profiling).
 # BENCH_RBR_MAX (default 100000): largest size the row-by-row audit runs at
 # (it needs minutes per case at 1M). BENCH_OUT (default test/bench/results):
 # where results.csv, the log and performance.png go.
@@ -144,6 +146,7 @@ SQL
 # contender NAME SCOPE SQL SIZE: first audit, drift, then no-op (second run).
 contender() {
     local name=$1 scope=$2 sql=$3 size=$4
+    [[ "$name $scope" =~ ${BENCH_ONLY:-.} ]] || return 0
     restore empty
     measure "$size" "$name" "$scope" first "$sql"
     restore loaded

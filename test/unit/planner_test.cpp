@@ -263,8 +263,15 @@ class Scenario {
         return *this;
     }
 
+    // A unit of audit() that sees part of the customer: conflicts found, not reported.
+    Scenario& without_conflict_rows() {
+        report_conflicts_ = false;
+        return *this;
+    }
+
     Result run(const std::function<void()>& check = {}) const {
         Planner p(std::pmr::new_delete_resource(), dial_plan_, scope_, kCust, kCustPath);
+        p.set_report_conflicts(report_conflicts_);
         add_shipped_kinds(p);
         for (const auto& k : kinds_) p.add_usage_kind(k.kind, k.status, k.usage, k.rank);
         for (const auto& s : sites_) p.add_site(s.id, s.name, s.selected);
@@ -307,6 +314,7 @@ class Scenario {
     }
 
   private:
+    bool report_conflicts_ = true;
     static Result copy(const Plan& plan) {
         Result r;
         for (const auto& row : plan.rows)
@@ -1065,6 +1073,32 @@ TEST(PlannerConflicts, FlatSiteScopeReportsTheWholeCustomersConflicts) {
     EXPECT_EQ(r.counts, (Tally{0, 0, 1, 0, 3}));
     EXPECT_TRUE(r.inserts.empty());
     EXPECT_TRUE(r.updates.empty());
+}
+
+// One site of audit() (its uses, the uses of its numbers and the copies of
+// their devices): the conflicts it finds leave their numbers alone, but the
+// rows belong to the run's customer-wide unit and are not repeated.
+TEST(PlannerConflicts, PartialUnitLeavesConflictNumbersAloneWithoutRows) {
+    Scenario s(DialPlan::Flat, Scope::Site);
+    s.three_sites(true, false, false)
+        .without_conflict_rows()
+        .phone(kParis, "CL1", "SEPX", 1, "8401")
+        .service(kRome, "CL2", "hunt_pilot", "HPR", "8401")
+        .phone(kLondon, "CL1", "SEPL", 1, "8401")
+        .phone(kParis, "CL1", "SEPD", 1, "8402")
+        .phone(kRome, "CL2", "SEPD", 1, "8403")
+        .phone(kLondon, "CL1", "SEPL", 2, "8403")
+        .phone(kLondon, "CL1", "SEPL", 3, "8404")
+        .entry(1, kLondon, "8402")
+        .entry(2, kLondon, "8405", "Used", "Device");
+    Result r = s.run();
+    EXPECT_EQ(
+        r.rows,
+        (std::vector<Row>{
+            added(kLondonPath, "London", "8404", "Used", "Device"),
+            updated(kLondonPath, "London", "8405", "Used", "Device", "Available", std::nullopt),
+        }));
+    EXPECT_EQ(r.counts, (Tally{1, 1, 1, 0, 0}));
 }
 
 // A duplicated device's number also used elsewhere: reported as the

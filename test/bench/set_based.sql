@@ -1,0 +1,335 @@
+-- numaudit benchmark: the set-based plain-SQL contender, tuned.
+--
+--   SELECT bench.sql_audit(customer, scope);   -- scope 'customer' or 'site'
+--
+-- The audit numaudit.run(customer, scope) performs (SPEC.md §3 as
+-- docs/BEHAVIOUR.md reads it), written the way a good DBA would write it in
+-- plain SQL: a handful of set-based statements over temp tables, every one of
+-- them a hash join or hash aggregate, so that the cost grows linearly with the
+-- inventory. It makes exactly the decisions of the reliability suite's oracle
+-- (numaudit_oracle.decisions in test/differential/oracle.sql), which states
+-- them with correlated subqueries over CTEs and is quadratic; it writes what
+-- numaudit.run writes: the inventory (updates only of rows still as read,
+-- inserts ON CONFLICT DO NOTHING), one audit_run row (status done) and one
+-- audit_change row per result row. It returns the number of change rows.
+--
+-- Limits (enough for the benchmark): flat dial-plan customers only, all sites
+-- (scope site audits every site of the customer), at most 63 usage kinds
+-- (a number's kinds are a bigint bit mask). It does not take numaudit's
+-- advisory locks and does not lock entries in id order: it is meant to run
+-- alone. It uses no index but the tables' own keys (not the ones
+-- contenders.sql adds for the row-by-row contender). Load it after
+-- contenders.sql, whose older, oracle-based bench.sql_audit it replaces.
+CREATE SCHEMA IF NOT EXISTS bench;
+
+-- A list in a detail, as numaudit writes it: the first 20 items of a sorted,
+-- distinct array, then ' and N more'.
+CREATE OR REPLACE FUNCTION bench.sql_audit_list(items text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN array_to_string(items[1:20], ', ')
+           || CASE WHEN cardinality(items) > 20 THEN ' and ' || (cardinality(items) - 20) || ' more'
+                   ELSE '' END;
+
+CREATE OR REPLACE FUNCTION bench.sql_audit(p_customer text, p_scope text) RETURNS bigint
+    LANGUAGE plpgsql
+    -- Hash tables of ~1M groups must stay in memory (a spilled hash aggregate
+    -- costs several times as much); the setting ends with the function.
+    SET work_mem = '512MB'
+    SET search_path = pg_catalog, pg_temp
+    SET client_min_messages = warning   -- no "does not exist, skipping" notices
+AS $fn$
+DECLARE
+    v_scope constant text := lower(p_scope);
+    v_cust bigint;
+    v_flat boolean;
+    v_managed boolean;
+    v_path text;
+    v_sites integer;
+    v_run bigint;
+    v_unchanged bigint;
+    v_updated bigint;
+    v_added bigint;
+    v_skipped bigint;
+    v_conflicts bigint;
+    v_n bigint;
+BEGIN
+    IF v_scope IS NULL OR v_scope NOT IN ('customer', 'site') THEN
+        RAISE EXCEPTION 'bench.sql_audit: unknown scope %', p_scope USING ERRCODE = '22023';
+    END IF;
+    -- Temp tables live in local buffers (8 MB by default): give them room,
+    -- which PostgreSQL allows only before the session's first temp table.
+    BEGIN
+        PERFORM set_config('temp_buffers', '256MB', false);
+    EXCEPTION WHEN OTHERS THEN
+        NULL;   -- this session used temp tables already: keep its setting
+    END;
+
+    -- The customer: an exact path, else a bare name one customer has.
+    WITH RECURSIVE p AS (
+        SELECT h.id, h.name::text AS path, h.kind, h.dial_plan, h.number_management
+          FROM numaudit.hierarchy h WHERE h.parent_id IS NULL
+        UNION ALL
+        SELECT c.id, p.path || '.' || c.name, c.kind, c.dial_plan, c.number_management
+          FROM p JOIN numaudit.hierarchy c ON c.parent_id = p.id
+         WHERE p.kind <> 'customer')
+    SELECT p.id, p.path, p.dial_plan = 'flat', p.number_management
+      INTO v_cust, v_path, v_flat, v_managed
+      FROM p WHERE p.kind = 'customer' AND (p.path = p_customer OR p.path LIKE '%.' || p_customer)
+     ORDER BY p.path = p_customer DESC LIMIT 1;
+    IF v_cust IS NULL THEN
+        RAISE EXCEPTION 'bench.sql_audit: no customer %', p_customer USING ERRCODE = '42704';
+    ELSIF NOT v_managed THEN
+        RAISE EXCEPTION 'bench.sql_audit: number management disabled' USING ERRCODE = '55000';
+    ELSIF NOT v_flat THEN
+        RAISE EXCEPTION 'bench.sql_audit: only flat dial-plan customers' USING ERRCODE = '0A000';
+    ELSIF (SELECT count(*) FROM numaudit.usage_kind) > 63 THEN
+        RAISE EXCEPTION 'bench.sql_audit: more than 63 usage kinds' USING ERRCODE = '0A000';
+    END IF;
+
+    -- Rerunnable in one session / transaction.
+    DROP TABLE IF EXISTS sa_node, sa_kind, sa_dup, sa_use, sa_num, sa_mask, sa_dec, sa_add;
+
+    -- The customer and its sites, with their paths. audited: the nodes whose
+    -- entries the audit looks at (scope site: the sites, not the customer).
+    CREATE TEMP TABLE sa_node ON COMMIT DROP AS
+    SELECT v_cust AS id, NULL::text AS site, v_path AS path, v_scope = 'customer' AS audited
+    UNION ALL
+    SELECT s.id, s.name, v_path || '.' || s.name, true
+      FROM numaudit.hierarchy s WHERE s.parent_id = v_cust AND s.kind = 'site';
+    ANALYZE sa_node;
+    v_sites := (SELECT count(*) - 1 FROM sa_node);
+
+    -- Usage kinds, each with one bit: a number's uses then aggregate into one
+    -- bigint (bit_or, hashable) instead of a sorted token list per number.
+    CREATE TEMP TABLE sa_kind ON COMMIT DROP AS
+    SELECT k.kind, k.status, k.usage AS token, k.rank,
+           1::bigint << (row_number() OVER (ORDER BY k.rank) - 1)::integer AS bit
+      FROM numaudit.usage_kind k;
+    ANALYZE sa_kind;
+
+    -- Duplicated devices: one kind and name, lines, several clusters. Only
+    -- devices with lines are uses (a line-less device is no conflict).
+    CREATE TEMP TABLE sa_dup ON COMMIT DROP AS
+    SELECT d.kind, d.name FROM numaudit.device d
+     WHERE d.hierarchy_id IN (SELECT id FROM sa_node)
+       AND EXISTS (SELECT FROM numaudit.device_line l WHERE l.device_id = d.id)
+     GROUP BY d.kind, d.name
+    HAVING min(d.cluster COLLATE "C") <> max(d.cluster COLLATE "C");
+    ANALYZE sa_dup;
+
+    -- Every use of the customer (a flat customer's uses all count together),
+    -- its number computed once ('\+' read as '+'), whether it is a wildcard
+    -- pattern, and whether it is a line of a duplicated device (a copy).
+    CREATE TEMP TABLE sa_use ON COMMIT DROP AS
+    SELECT u.owner, u.cluster, u.kind, u.name, u.line_index, u.num,
+           length(translate(u.num, 'X[]!.@', '')) < length(u.num)
+               OR strpos(substr(u.num, 2), '*') > 0 AS wild,
+           u.is_copy, k.bit
+      FROM (SELECT d.hierarchy_id AS owner, d.cluster, d.kind, d.name, l.line_index,
+                   CASE WHEN left(l.pattern, 2) = '\+' THEN '+' || substr(l.pattern, 3)
+                        ELSE l.pattern END AS num,
+                   x.name IS NOT NULL AS is_copy
+              FROM numaudit.device d
+              JOIN numaudit.device_line l ON l.device_id = d.id
+              LEFT JOIN sa_dup x ON x.kind = d.kind AND x.name = d.name
+             WHERE d.hierarchy_id IN (SELECT id FROM sa_node)
+            UNION ALL
+            SELECT s.hierarchy_id, s.cluster, s.kind, s.name, NULL,
+                   CASE WHEN left(s.pattern, 2) = '\+' THEN '+' || substr(s.pattern, 3)
+                        ELSE s.pattern END,
+                   false
+              FROM numaudit.service s
+             WHERE s.hierarchy_id IN (SELECT id FROM sa_node)) u
+      JOIN sa_kind k ON k.kind = u.kind;
+    ANALYZE sa_use;
+
+    -- One row per number in use (wildcard patterns are no numbers): its kinds,
+    -- whether it is used in several clusters (multi) and whether the audit
+    -- leaves it alone (conflicted: multi, or a line of a duplicated device).
+    -- One hash aggregate; min <> max is count(DISTINCT) > 1 without a sort.
+    CREATE TEMP TABLE sa_num ON COMMIT DROP AS
+    SELECT u.num, bit_or(u.bit) AS kinds,
+           min(u.cluster COLLATE "C") <> max(u.cluster COLLATE "C") AS multi,
+           min(u.cluster COLLATE "C") <> max(u.cluster COLLATE "C") OR bool_or(u.is_copy) AS conflicted
+      FROM sa_use u WHERE NOT u.wild
+     GROUP BY u.num;
+    ANALYZE sa_num;
+
+    -- Status and Usage of each distinct set of kinds (a few dozen sets): Used
+    -- if any kind is, else Used-Utility; the distinct tokens in the order of
+    -- the lowest rank of the number's kinds that give them.
+    CREATE TEMP TABLE sa_mask ON COMMIT DROP AS
+    SELECT m.kinds,
+           CASE WHEN EXISTS (SELECT FROM sa_kind k WHERE m.kinds & k.bit <> 0 AND k.status = 'Used')
+                THEN 'Used' ELSE 'Used-Utility' END AS status,
+           (SELECT string_agg(t.token, ',' ORDER BY t.rank)
+              FROM (SELECT k.token, min(k.rank) AS rank FROM sa_kind k
+                     WHERE m.kinds & k.bit <> 0 GROUP BY k.token) t) AS usage
+      FROM (SELECT DISTINCT n.kinds FROM sa_num n) m;
+    ANALYZE sa_mask;
+
+    -- The audited entries' decisions. Only those that are not 'unchanged' are
+    -- kept (few after the first audit); the unchanged ones are only counted,
+    -- in the same pass.
+    CREATE TEMP TABLE sa_dec (
+        id bigint, hierarchy_id bigint, num text, action text,
+        old_status text, old_usage text, new_status text, new_usage text
+    ) ON COMMIT DROP;
+    WITH d AS MATERIALIZED (
+        SELECT e.id, e.hierarchy_id, e.internal_number AS num, e.status, e.usage,
+               coalesce(m.status, 'Available') AS new_status, m.usage AS new_usage,
+               CASE WHEN n.conflicted THEN 'unchanged'
+                    WHEN e.status IN ('Reserved', 'Cooling') THEN
+                         CASE WHEN n.num IS NULL THEN 'unchanged' ELSE 'skipped' END
+                    WHEN (e.status, e.usage) IS DISTINCT FROM (coalesce(m.status, 'Available'), m.usage)
+                         THEN 'updated'
+                    ELSE 'unchanged' END AS action
+          FROM numaudit.number e
+          JOIN sa_node h ON h.id = e.hierarchy_id AND h.audited
+          LEFT JOIN sa_num n ON n.num = e.internal_number
+          LEFT JOIN sa_mask m ON m.kinds = n.kinds),
+    keep AS (
+        INSERT INTO sa_dec
+        SELECT d.id, d.hierarchy_id, d.num, d.action, d.status, d.usage,
+               CASE d.action WHEN 'updated' THEN d.new_status END,
+               CASE d.action WHEN 'updated' THEN d.new_usage END
+          FROM d WHERE d.action <> 'unchanged')
+    SELECT count(*) FILTER (WHERE d.action = 'unchanged') INTO v_unchanged FROM d;
+    ANALYZE sa_dec;
+
+    -- History first: audit_change rows reference their run.
+    INSERT INTO numaudit.audit_run (customer, scope, sites_total, sites_done, status, customer_id)
+    VALUES (v_path, v_scope, v_sites, 0, 'running', v_cust)
+    RETURNING id INTO v_run;
+
+    -- Updates, only of entries still as the audit read them (an application
+    -- may have changed one meanwhile: then it is neither written nor
+    -- reported); the change rows come from what was actually updated.
+    WITH upd AS (
+        UPDATE numaudit.number e
+           SET status = d.new_status, usage = d.new_usage, updated_at = now()
+          FROM sa_dec d
+         WHERE d.action = 'updated' AND e.id = d.id
+           AND e.hierarchy_id = d.hierarchy_id AND e.internal_number = d.num
+           AND e.status = d.old_status AND e.usage IS NOT DISTINCT FROM d.old_usage
+        RETURNING d.*)
+    INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action,
+                                       old_status, old_usage, new_status, new_usage, detail)
+    SELECT v_run, h.path, h.site, u.num, 'updated', u.old_status, u.old_usage,
+           u.new_status, u.new_usage, NULL
+      FROM upd u JOIN sa_node h ON h.id = u.hierarchy_id;
+    GET DIAGNOSTICS v_updated = ROW_COUNT;
+
+    -- Entries skipped because they are Reserved or Cooling and in use.
+    INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action,
+                                       old_status, old_usage, detail)
+    SELECT v_run, h.path, h.site, d.num, 'skipped', d.old_status, d.old_usage, d.old_status
+      FROM sa_dec d JOIN sa_node h ON h.id = d.hierarchy_id
+     WHERE d.action = 'skipped';
+    GET DIAGNOSTICS v_skipped = ROW_COUNT;
+
+    -- The entries to add, decided before anything is inserted (a NOT EXISTS
+    -- against numaudit.number inside the INSERT would also scan the rows the
+    -- INSERT adds, once per row: quadratic). held: the customer itself holds
+    -- an entry for the number (scope site: nothing added, skipped instead).
+    IF v_scope = 'customer' THEN
+        -- A number in use, not conflicted, with no entry anywhere in the
+        -- customer (at the customer or any site): a customer-level entry.
+        CREATE TEMP TABLE sa_add ON COMMIT DROP AS
+        SELECT v_cust AS owner, n.num, false AS held
+          FROM sa_num n
+         WHERE NOT n.conflicted
+           AND NOT EXISTS (SELECT FROM numaudit.number e JOIN sa_node h ON h.id = e.hierarchy_id
+                            WHERE e.internal_number = n.num);
+    ELSE
+        -- A site's own use of a number (not conflicted) the site holds no
+        -- entry for.
+        CREATE TEMP TABLE sa_add ON COMMIT DROP AS
+        SELECT s.owner, s.num, c.id IS NOT NULL AS held
+          FROM (SELECT DISTINCT u.owner, u.num
+                  FROM sa_use u JOIN sa_num n ON n.num = u.num
+                 WHERE u.owner <> v_cust AND NOT u.wild AND NOT n.conflicted
+                   AND NOT EXISTS (SELECT FROM numaudit.number e
+                                    WHERE e.hierarchy_id = u.owner AND e.internal_number = u.num)) s
+          LEFT JOIN numaudit.number c ON c.hierarchy_id = v_cust AND c.internal_number = s.num;
+    END IF;
+    ANALYZE sa_add;
+
+    -- Held at customer level: one skipped row per number, however many sites
+    -- use it.
+    INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action, detail)
+    SELECT DISTINCT v_run, v_path, NULL::text, a.num, 'skipped', 'held at customer level'
+      FROM sa_add a WHERE a.held;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_skipped := v_skipped + v_n;
+
+    -- Additions; an entry an application inserted meanwhile wins and is not
+    -- reported (ON CONFLICT DO NOTHING returns nothing for it).
+    WITH ins AS (
+        INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage)
+        SELECT a.owner, a.num, m.status, m.usage
+          FROM sa_add a JOIN sa_num n ON n.num = a.num JOIN sa_mask m ON m.kinds = n.kinds
+         WHERE NOT a.held
+        ON CONFLICT (hierarchy_id, internal_number) DO NOTHING
+        RETURNING hierarchy_id, internal_number, status, usage)
+    INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action,
+                                       new_status, new_usage)
+    SELECT v_run, h.path, h.site, i.internal_number, 'added', i.status, i.usage
+      FROM ins i JOIN sa_node h ON h.id = i.hierarchy_id;
+    GET DIAGNOSTICS v_added = ROW_COUNT;
+
+    -- Wildcard patterns: one skipped row per audited owner and pattern.
+    INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action, detail)
+    SELECT v_run, h.path, h.site, w.num, 'skipped', w.detail
+      FROM (SELECT u.owner, u.num,
+                   'wildcard pattern: ' || bench.sql_audit_list(array_agg(DISTINCT
+                       (u.kind || ' ' || u.name
+                        || CASE WHEN u.line_index IS NOT NULL THEN ' line ' || u.line_index ELSE '' END
+                        || ' (' || u.cluster || ')') COLLATE "C")) AS detail
+              FROM sa_use u WHERE u.wild
+             GROUP BY u.owner, u.num) w
+      JOIN sa_node h ON h.id = w.owner AND h.audited;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_skipped := v_skipped + v_n;
+
+    -- Duplicated devices: one conflict row each, at the customer, naming the
+    -- clusters and the numbers (wildcard lines included) of its lines.
+    INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action, detail)
+    SELECT v_run, v_path, NULL, NULL, 'conflict',
+           u.kind || ' ' || u.name || ' is configured in more than one cluster: '
+           || bench.sql_audit_list(array_agg(DISTINCT u.cluster COLLATE "C"))
+           || '; numbers ' || bench.sql_audit_list(array_agg(DISTINCT u.num COLLATE "C"))
+      FROM sa_use u WHERE u.is_copy
+     GROUP BY u.kind, u.name;
+    GET DIAGNOSTICS v_conflicts = ROW_COUNT;
+
+    -- Numbers used in several clusters. Copies of a duplicated device are
+    -- that device's conflict: a number gets its own row only when uses other
+    -- than copies are in two clusters, or in a cluster where no copy uses it.
+    INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action, detail)
+    SELECT v_run, v_path, NULL, c.num, 'conflict',
+           'number is used in more than one cluster: '
+           || bench.sql_audit_list(array_agg(DISTINCT c.item ORDER BY c.item))
+      FROM (SELECT u.num, u.cluster,
+                   (u.cluster || ' (' || u.kind || ' ' || u.name
+                    || CASE WHEN u.line_index IS NOT NULL THEN ' line ' || u.line_index ELSE '' END
+                    || ')') COLLATE "C" AS item,
+                   bool_or(u.is_copy) OVER w AS has_copy,
+                   bool_or(NOT u.is_copy) OVER w AS has_other
+              FROM sa_use u JOIN sa_num n ON n.num = u.num AND n.multi
+             WHERE NOT u.wild
+            WINDOW w AS (PARTITION BY u.num, u.cluster)) c
+     GROUP BY c.num
+    HAVING count(DISTINCT c.cluster) FILTER (WHERE c.has_other) >= 2
+        OR bool_or(c.has_other AND NOT c.has_copy);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_conflicts := v_conflicts + v_n;
+
+    UPDATE numaudit.audit_run
+       SET status = 'done', finished_at = clock_timestamp(), sites_done = v_sites,
+           added = v_added, updated = v_updated, unchanged = v_unchanged,
+           skipped = v_skipped, conflicts = v_conflicts
+     WHERE id = v_run;
+    RETURN v_added + v_updated + v_skipped + v_conflicts;
+END
+$fn$;
