@@ -174,14 +174,15 @@ void write_updates(const core::Plan& plan, std::vector<char>& emitted, core::Cou
         olds.clear(), oldu.clear(), news.clear(), newu.clear();
         for (std::size_t i = start; i < end; ++i) {
             const auto& u = plan.updates[i];
+            const core::ResultRow row = plan.rows[u.row];
             ids.push_back(u.entry_id);
             holders.push_back(u.holder);
-            nums.push_back(u.number);
+            nums.push_back(row.internal_number);
             rows.push_back(static_cast<std::int32_t>(u.row));
-            olds.push_back(u.old_status);
-            oldu.push_back(u.old_usage);
-            news.push_back(u.new_status);
-            newu.push_back(u.new_usage);
+            olds.push_back(row.old_status);
+            oldu.push_back(row.old_usage);
+            news.push_back(row.new_status);
+            newu.push_back(row.new_usage);
             emitted[u.row] = 0;  // until the database says it was applied
         }
         Args args;
@@ -226,11 +227,12 @@ void write_inserts(const core::Plan& plan, std::vector<char>& emitted, core::Cou
         by_number.clear();
         for (std::size_t k = from; k < to; ++k) {
             const auto& a = plan.inserts[which[k]];
+            const core::ResultRow row = plan.rows[a.row];
             holders.push_back(a.holder);
-            numbers.push_back(a.number);
-            statuses.push_back(a.status);
-            usages.push_back(a.usage);
-            by_number[a.number].push_back(which[k]);
+            numbers.push_back(row.internal_number);
+            statuses.push_back(row.new_status);
+            usages.push_back(row.new_usage);
+            by_number[*row.internal_number].push_back(which[k]);
         }
     };
     auto find = [&](const Batch& b, int r) -> std::int64_t {
@@ -308,7 +310,7 @@ void write_history(std::int64_t run_id, const core::Plan& plan, const std::vecto
     };
     for (std::size_t i = 0; i < plan.rows.size(); ++i) {
         if (!emitted[i]) continue;
-        const auto& r = plan.rows[i];
+        const core::ResultRow r = plan.rows[i];
         cols[0].push_back(r.hierarchy);
         cols[1].push_back(r.site);
         cols[2].push_back(r.internal_number);
@@ -328,7 +330,7 @@ void write_history(std::int64_t run_id, const core::Plan& plan, const std::vecto
 void skip_reported_held(std::int64_t run_id, const core::Plan& plan, std::vector<char>& emitted,
                         core::Counts& counts) {
     std::vector<core::OptText> held;
-    for (const auto& r : plan.rows)
+    for (const core::ResultRow r : plan.rows)
         if (r.action == core::Action::Skipped && r.detail == core::kHeldAtCustomerLevel)
             held.push_back(r.internal_number);
     if (held.empty()) return;
@@ -343,8 +345,9 @@ void skip_reported_held(std::int64_t run_id, const core::Plan& plan, std::vector
     });
     if (seen.empty()) return;
     for (std::size_t i = 0; i < plan.rows.size(); ++i) {
-        const auto& r = plan.rows[i];
-        if (r.action != core::Action::Skipped || r.detail != core::kHeldAtCustomerLevel) continue;
+        if (plan.rows.action(i) != core::Action::Skipped) continue;
+        const core::ResultRow r = plan.rows[i];
+        if (r.detail != core::kHeldAtCustomerLevel) continue;
         if (!seen.count(std::string(*r.internal_number))) continue;
         emitted[i] = 0;
         --counts.skipped;

@@ -16,11 +16,20 @@ void* ContextResource::do_allocate(std::size_t bytes, std::size_t alignment) {
         MemoryContextAllocExtended(cxt_, bytes + padding, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
     if (!p) throw std::bad_alloc();
     allocated_ += bytes + padding;
+    if (allocated_ > peak_) peak_ = allocated_;
     if (padding) {
         auto addr = reinterpret_cast<std::uintptr_t>(p);
         p = reinterpret_cast<void*>((addr + alignment - 1) & ~(std::uintptr_t(alignment) - 1));
     }
     return p;
+}
+
+void ContextResource::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+    // Over-aligned blocks (a monotonic buffer's few large ones) are not
+    // freed alone: their start is not the chunk's. The context frees them.
+    if (alignment > MAXIMUM_ALIGNOF) return;
+    allocated_ -= bytes;
+    pfree(p);
 }
 
 }  // namespace numaudit::backend

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <limits>
 #include <string>
-#include <unordered_set>
 
 #include "core/audit_error.hpp"
 #include "core/pattern.hpp"
@@ -21,9 +20,13 @@ constexpr std::string_view kUsedUtility = "Used-Utility";
 constexpr std::string_view kReserved = "Reserved";
 constexpr std::string_view kCooling = "Cooling";
 
+constexpr std::uint32_t kNone = RowRecord::kNone;
+
 std::uint64_t pair_key(std::uint32_t a, std::uint32_t b) {
     return (static_cast<std::uint64_t>(a) << 32) | b;
 }
+
+std::uint64_t hash_text(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
 
 // Calls the interrupt check every few thousand steps of a loop.
 class Ticker {
@@ -38,11 +41,11 @@ class Ticker {
     std::uint32_t n_ = 0;
 };
 
-ResultRow make_row(Action action, std::string_view hierarchy, OptText site) {
-    ResultRow row{};
+RowRecord make_row(Action action, std::uint32_t node) {
+    RowRecord row{};
     row.action = action;
-    row.hierarchy = hierarchy;
-    row.site = site;
+    row.node = node;
+    row.number = kNone;
     return row;
 }
 
@@ -64,47 +67,115 @@ const char* action_name(Action action) noexcept {
 
 struct Planner::Node {
     Id id;
-    std::string_view name;  // site name; empty for the customer
-    std::string_view path;
+    std::uint32_t name;  // string id of the site name; kNone for the customer
+    std::uint32_t path;  // string id
     bool is_site;
     bool selected;
 };
 
 struct Planner::Kind {
-    std::string_view kind;
-    bool used;  // status Used (else Used-Utility)
-    std::string_view token;
+    std::uint32_t kind;   // string id
+    bool used;            // status Used (else Used-Utility)
+    std::uint32_t token;  // string id
     int rank;
     std::uint32_t token_order;
 };
 
 struct Planner::Use {
-    std::uint32_t owner;  // node slot
-    std::uint32_t kind;
-    std::uint32_t number;  // kNoNumber for a wildcard pattern
-    std::int32_t line;     // < 0 for a service
-    std::string_view cluster;
-    std::string_view object;
-    std::string_view pattern;  // normalized
+    std::uint32_t owner;    // node slot
+    std::uint32_t kind;     // index in kinds_
+    std::uint32_t number;   // number id; kNone for a wildcard pattern
+    std::int32_t line;      // < 0 for a service
+    std::uint32_t cluster;  // string id
+    std::uint32_t object;   // object id
+    std::uint32_t pattern;  // string id of a wildcard pattern; kNone otherwise
 };
 
 struct Planner::Entry {
     Id id;
     std::uint32_t holder;  // node slot
     std::uint32_t number;
-    std::string_view status;
-    OptText usage;
+    std::uint32_t status;  // string id
+    std::uint32_t usage;   // string id; kNone when NULL
 };
+
+// ---------------------------------------------------------------------------
+// Interner
+
+Planner::Interner::Interner(std::pmr::memory_resource* mr, std::pmr::memory_resource* arena)
+    : arena_(arena), texts_(mr), slots_(mr) {}
+
+void Planner::Interner::grow() {
+    std::size_t cap = slots_.empty() ? 64 : slots_.size() * 2;
+    std::pmr::vector<std::uint64_t> next(cap, 0, slots_.get_allocator());
+    const std::size_t mask = cap - 1;
+    for (std::uint64_t slot : slots_) {
+        if (!slot) continue;
+        std::size_t i = (slot >> 32) & mask;
+        while (next[i]) i = (i + 1) & mask;
+        next[i] = slot;
+    }
+    slots_.swap(next);
+}
+
+std::uint32_t Planner::Interner::intern(std::string_view s) {
+    if ((texts_.size() + 1) * 2 > slots_.size()) grow();  // load factor <= 1/2
+    const std::uint64_t h = hash_text(s) & 0xffffffffu;
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = h & mask;
+    for (;; i = (i + 1) & mask) {
+        std::uint64_t slot = slots_[i];
+        if (!slot) break;
+        if ((slot >> 32) == h && texts_[(slot & 0xffffffffu) - 1] == s)
+            return static_cast<std::uint32_t>((slot & 0xffffffffu) - 1);
+    }
+    char* p = static_cast<char*>(arena_->allocate(s.size() + 1, 1));
+    std::copy(s.begin(), s.end(), p);
+    p[s.size()] = '\0';
+    auto id = static_cast<std::uint32_t>(texts_.size());
+    if (id == kNone - 1) throw std::bad_alloc();
+    texts_.emplace_back(p, s.size());
+    slots_[i] = (h << 32) | (static_cast<std::uint64_t>(id) + 1);
+    return id;
+}
+
+// ---------------------------------------------------------------------------
+// RowTable
+
+ResultRow RowTable::operator[](std::size_t i) const { return source_->row_of(records_[i]); }
+
+ResultRow Planner::row_of(const RowRecord& r) const {
+    auto text = [&](std::uint32_t id) -> OptText {
+        if (id == kNone) return std::nullopt;
+        return strings_.text(id);
+    };
+    const Node& node = nodes_[r.node];
+    ResultRow row;
+    row.action = r.action;
+    row.hierarchy = strings_.text(node.path);
+    row.site = node.is_site ? OptText(strings_.text(node.name)) : std::nullopt;
+    if (r.number != kNone)
+        row.internal_number = r.number_is_text ? strings_.text(r.number) : numbers_.text(r.number);
+    row.old_status = text(r.old_status);
+    row.old_usage = text(r.old_usage);
+    row.new_status = text(r.new_status);
+    row.new_usage = text(r.new_usage);
+    row.detail = text(r.detail);
+    return row;
+}
+
+// ---------------------------------------------------------------------------
+// Inputs
 
 Planner::Planner(std::pmr::memory_resource* mr, DialPlan plan, Scope scope, Id customer_id,
                  std::string_view customer_path)
     : mr_(mr),
       dial_plan_(plan),
       scope_(scope),
-      strings_(mr),
-      interned_(mr),
-      numbers_(mr),
-      number_text_(mr),
+      arena_(64 * 1024, mr),
+      strings_(mr, &arena_),
+      numbers_(mr, &arena_),
+      objects_(mr, &arena_),
       nodes_(mr),
       node_slots_(mr),
       kinds_(mr),
@@ -112,32 +183,11 @@ Planner::Planner(std::pmr::memory_resource* mr, DialPlan plan, Scope scope, Id c
       uses_(mr),
       entries_(mr),
       buffer_(mr) {
-    nodes_.push_back(Node{customer_id, {}, intern(customer_path), false, false});
+    nodes_.push_back(Node{customer_id, kNone, strings_.intern(customer_path), false, false});
     node_slots_.emplace(customer_id, 0);
 }
 
 Planner::~Planner() = default;
-
-std::string_view Planner::intern(std::string_view s) {
-    auto it = interned_.find(s);
-    if (it != interned_.end()) return it->second;
-    char* p = static_cast<char*>(strings_.allocate(s.size() + 1, 1));
-    std::copy(s.begin(), s.end(), p);
-    p[s.size()] = '\0';
-    std::string_view stored(p, s.size());
-    interned_.emplace(stored, stored);
-    return stored;
-}
-
-std::uint32_t Planner::number_id(std::string_view number) {
-    auto it = numbers_.find(number);
-    if (it != numbers_.end()) return it->second;
-    std::string_view stored = intern(number);
-    auto id = static_cast<std::uint32_t>(number_text_.size());
-    number_text_.push_back(stored);
-    numbers_.emplace(stored, id);
-    return id;
-}
 
 std::uint32_t Planner::node_slot(Id id) const {
     auto it = node_slots_.find(id);
@@ -154,16 +204,17 @@ void Planner::add_usage_kind(std::string_view kind, std::string_view status, std
                                                                "\" has invalid status \"" +
                                                                std::string(status) + "\"");
     auto id = static_cast<std::uint32_t>(kinds_.size());
-    kinds_.push_back(Kind{intern(kind), status == kUsed, intern(usage), rank, 0});
-    kind_ids_.emplace(kinds_.back().kind, id);
+    auto k = strings_.intern(kind);
+    kinds_.push_back(Kind{k, status == kUsed, strings_.intern(usage), rank, 0});
+    kind_ids_.emplace(strings_.text(k), id);
 }
 
 void Planner::add_site(Id id, std::string_view name, bool selected) {
-    buffer_.assign(nodes_[0].path);
+    buffer_.assign(strings_.text(nodes_[0].path));
     buffer_.push_back('.');
     buffer_.append(name);
     auto slot = static_cast<std::uint32_t>(nodes_.size());
-    nodes_.push_back(Node{id, intern(name), intern(buffer_), true, selected});
+    nodes_.push_back(Node{id, strings_.intern(name), strings_.intern(buffer_), true, selected});
     node_slots_.emplace(id, slot);
 }
 
@@ -174,50 +225,63 @@ void Planner::add_use(Id owner, std::string_view cluster, std::string_view kind,
         throw AuditError(sqlstate::kInternalError,
                          "numaudit: use of unknown kind \"" + std::string(kind) + "\"");
     normalize_pattern(pattern, buffer_);
-    Use use{node_slot(owner), k->second,           kNoNumber, line_index,
-            intern(cluster),  intern(object_name), {}};
-    if (is_wildcard(buffer_)) {
-        use.pattern = intern(buffer_);
-    } else {
-        use.number = number_id(buffer_);
-        use.pattern = number_text_[use.number];
-    }
+    Use use{node_slot(owner),
+            k->second,
+            kNone,
+            line_index,
+            strings_.intern(cluster),
+            objects_.intern(object_name),
+            kNone};
+    if (is_wildcard(buffer_))
+        use.pattern = strings_.intern(buffer_);
+    else
+        use.number = numbers_.intern(buffer_);
     uses_.push_back(use);
 }
 
 void Planner::add_entry(Id id, Id holder, std::string_view number, std::string_view status,
                         OptText usage) {
-    OptText u;
-    if (usage) u = intern(*usage);
-    entries_.push_back(Entry{id, node_slot(holder), number_id(number), intern(status), u});
+    entries_.push_back(Entry{id, node_slot(holder), numbers_.intern(number),
+                             strings_.intern(status), usage ? strings_.intern(*usage) : kNone});
 }
 
 std::string_view Planner::describe_use(const Use& use) {
-    buffer_.assign(kinds_[use.kind].kind);
+    buffer_.assign(strings_.text(kinds_[use.kind].kind));
     buffer_.push_back(' ');
-    buffer_.append(use.object);
+    buffer_.append(objects_.text(use.object));
     if (use.line >= 0) {
         buffer_.append(" line ");
         buffer_.append(std::to_string(use.line));
     }
-    return intern(buffer_);
+    return buffer_;
 }
 
+// ---------------------------------------------------------------------------
+// The audit
+
 Plan Planner::plan(const std::function<void()>& check_interrupts) {
-    Plan out(mr_);
+    Plan out(mr_, this);
+    auto& rows = out.rows.records();
     Ticker ticker(check_interrupts);
     const bool flat = dial_plan_ == DialPlan::Flat;
-    const auto n_numbers = static_cast<std::uint32_t>(number_text_.size());
+    const std::uint32_t n_numbers = numbers_.size();
+    const std::uint32_t available = strings_.intern(kAvailable);
+    const std::uint32_t used_status = strings_.intern(kUsed);
+    const std::uint32_t utility_status = strings_.intern(kUsedUtility);
+    const std::uint32_t reserved = strings_.intern(kReserved);
+    const std::uint32_t cooling = strings_.intern(kCooling);
 
     // Usage tokens are ordered by the lowest rank of any kind that bears them.
+    std::uint32_t n_tokens = 0;
     {
         std::pmr::vector<std::uint32_t> order(mr_);
         for (std::uint32_t i = 0; i < kinds_.size(); ++i) order.push_back(i);
         std::sort(order.begin(), order.end(),
                   [&](auto a, auto b) { return kinds_[a].rank < kinds_[b].rank; });
-        std::pmr::unordered_map<std::string_view, std::uint32_t> token_order(mr_);
+        FlatMap<std::uint32_t, std::uint32_t> token_order(mr_);
         for (auto i : order) {
-            auto it = token_order.emplace(kinds_[i].token, token_order.size()).first;
+            auto it = token_order.emplace(kinds_[i].token, n_tokens).first;
+            if (it->second == n_tokens) ++n_tokens;
             kinds_[i].token_order = it->second;
         }
     }
@@ -228,45 +292,57 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
     auto group_reported = [&](std::uint32_t group) {
         return flat || (nodes_[group].is_site && nodes_[group].selected);
     };
-    auto site_of = [&](std::uint32_t slot) -> OptText {
-        if (!nodes_[slot].is_site) return std::nullopt;
-        return nodes_[slot].name;
-    };
 
-    // Single-number uses sorted by (group, number); ranges index them.
-    std::pmr::vector<std::uint32_t> by_number(mr_);
-    by_number.reserve(uses_.size());
-    for (std::uint32_t i = 0; i < uses_.size(); ++i)
-        if (uses_[i].number != kNoNumber) by_number.push_back(i);
-    auto use_key = [&](std::uint32_t i) {
-        return pair_key(group_of(uses_[i].owner), uses_[i].number);
-    };
-    std::sort(by_number.begin(), by_number.end(), [&](auto a, auto b) {
-        auto ka = use_key(a), kb = use_key(b);
-        if (ka != kb) return ka < kb;
-        return a < b;
-    });
+    // Single-number uses by number (counting sort: offsets, then indexes), and
+    // within a number by group, so a (group, number) pair is a sub-range.
+    std::pmr::vector<std::uint32_t> offsets(static_cast<std::size_t>(n_numbers) + 1, 0, mr_);
+    for (const auto& u : uses_)
+        if (u.number != kNone) ++offsets[u.number + 1];
+    for (std::uint32_t n = 0; n < n_numbers; ++n) offsets[n + 1] += offsets[n];
+    std::pmr::vector<std::uint32_t> by_number(offsets.back(), 0, mr_);
+    {
+        std::pmr::vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1, mr_);
+        for (std::uint32_t i = 0; i < uses_.size(); ++i)
+            if (uses_[i].number != kNone) by_number[fill[uses_[i].number]++] = i;
+    }
+    if (!flat)
+        for (std::uint32_t n = 0; n < n_numbers; ++n) {
+            if (offsets[n + 1] - offsets[n] > 1)
+                std::sort(by_number.begin() + offsets[n], by_number.begin() + offsets[n + 1],
+                          [&](auto a, auto b) {
+                              return pair_key(uses_[a].owner, a) < pair_key(uses_[b].owner, b);
+                          });
+            ticker.tick();
+        }
     struct Range {
         std::uint32_t begin, end;
     };
-    std::pmr::unordered_map<std::uint64_t, Range> ranges(mr_);
-    ranges.reserve(by_number.size());
-    for (std::uint32_t i = 0; i < by_number.size();) {
-        std::uint32_t j = i;
-        auto key = use_key(by_number[i]);
-        while (j < by_number.size() && use_key(by_number[j]) == key) ++j;
-        ranges.emplace(key, Range{i, j});
-        i = j;
-        ticker.tick();
-    }
     auto uses_of = [&](std::uint32_t group, std::uint32_t number) -> Range {
-        auto it = ranges.find(pair_key(group, number));
-        return it == ranges.end() ? Range{0, 0} : it->second;
+        Range r{offsets[number], offsets[number + 1]};
+        if (flat) return r;
+        while (r.begin < r.end && uses_[by_number[r.begin]].owner != group) ++r.begin;
+        std::uint32_t e = r.begin;
+        while (e < r.end && uses_[by_number[e]].owner == group) ++e;
+        return Range{r.begin, e};
+    };
+    // Every (group, number) with uses, in (number, group) order.
+    auto for_each_group_range = [&](auto&& fn) {
+        for (std::uint32_t n = 0; n < n_numbers; ++n) {
+            ticker.tick();
+            std::uint32_t b = offsets[n], end = offsets[n + 1];
+            while (b < end) {
+                std::uint32_t g = group_of(uses_[by_number[b]].owner), e = b;
+                while (e < end && group_of(uses_[by_number[e]].owner) == g) ++e;
+                fn(g, n, Range{b, e});
+                b = e;
+            }
+        }
     };
 
-    auto add_row = [&](ResultRow row) {
-        out.rows.push_back(row);
-        return static_cast<std::uint32_t>(out.rows.size() - 1);
+    auto add_row = [&](const RowRecord& row) {
+        if (rows.size() >= kNone) throw std::bad_alloc();
+        rows.push_back(row);
+        return static_cast<std::uint32_t>(rows.size() - 1);
     };
 
     // Lists "A, B, C" with at most kMaxListed items, then "and N more".
@@ -284,58 +360,79 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         }
     };
 
+    // Numbers left alone: a flag per number, and the (group, number) pairs.
+    std::pmr::vector<bool> maybe_conflict(n_numbers, false, mr_);
+    std::pmr::vector<std::uint64_t> conflict_keys(mr_);
+    auto mark_conflict = [&](std::uint32_t group, std::uint32_t number) {
+        maybe_conflict[number] = true;
+        conflict_keys.push_back(pair_key(group, number));
+    };
+    bool conflict_keys_sorted = false;
+    auto in_conflict = [&](std::uint32_t group, std::uint32_t number) {
+        if (!maybe_conflict[number]) return false;
+        if (flat) return true;
+        if (!conflict_keys_sorted) {
+            std::sort(conflict_keys.begin(), conflict_keys.end());
+            conflict_keys_sorted = true;
+        }
+        return std::binary_search(conflict_keys.begin(), conflict_keys.end(),
+                                  pair_key(group, number));
+    };
+
     // Conflict 1: devices of the same kind and name in different clusters.
-    std::pmr::unordered_set<std::uint64_t> conflict_numbers(mr_);
     std::pmr::vector<bool> on_duplicate(uses_.size(), false, mr_);
     {
-        std::pmr::vector<std::uint32_t> devices(mr_);
-        for (std::uint32_t i = 0; i < uses_.size(); ++i)
-            if (uses_[i].line >= 0 && group_reported(group_of(uses_[i].owner)))
-                devices.push_back(i);
-        auto less = [&](std::uint32_t a, std::uint32_t b) {
-            const Use &x = uses_[a], &y = uses_[b];
-            auto gx = group_of(x.owner), gy = group_of(y.owner);
-            if (gx != gy) return gx < gy;
-            if (x.kind != y.kind) return x.kind < y.kind;
-            if (x.object != y.object) return x.object < y.object;
-            return x.cluster < y.cluster;
+        // (group, kind, object) packed, then cluster and use: integer sorts.
+        struct DeviceUse {
+            std::uint64_t key;
+            std::uint32_t cluster;
+            std::uint32_t use;
         };
-        std::sort(devices.begin(), devices.end(), less);
+        std::pmr::vector<DeviceUse> devices(mr_);
+        for (std::uint32_t i = 0; i < uses_.size(); ++i) {
+            const Use& u = uses_[i];
+            if (u.line < 0 || !group_reported(group_of(u.owner))) continue;
+            std::uint64_t gk =
+                static_cast<std::uint64_t>(group_of(u.owner)) * kinds_.size() + u.kind;
+            devices.push_back(DeviceUse{(gk << 32) | u.object, u.cluster, i});
+        }
+        std::sort(devices.begin(), devices.end(), [](const DeviceUse& a, const DeviceUse& b) {
+            if (a.key != b.key) return a.key < b.key;
+            return a.use < b.use;
+        });
         std::pmr::vector<std::string_view> clusters(mr_), numbers(mr_);
         std::pmr::string detail(mr_);
         for (std::size_t i = 0; i < devices.size();) {
-            const Use& first = uses_[devices[i]];
-            const auto group = group_of(first.owner);
             std::size_t j = i;
-            clusters.clear();
-            numbers.clear();
-            while (j < devices.size()) {
-                const Use& u = uses_[devices[j]];
-                if (group_of(u.owner) != group || u.kind != first.kind || u.object != first.object)
-                    break;
-                clusters.push_back(u.cluster);
-                numbers.push_back(u.pattern);
+            bool several = false;
+            while (j < devices.size() && devices[j].key == devices[i].key) {
+                several = several || devices[j].cluster != devices[i].cluster;
                 ++j;
-                ticker.tick();
             }
-            bool several = std::any_of(clusters.begin(), clusters.end(),
-                                       [&](auto c) { return c != clusters.front(); });
+            ticker.tick();
             if (several) {
+                const Use& first = uses_[devices[i].use];
+                const auto group = group_of(first.owner);
+                clusters.clear();
+                numbers.clear();
                 for (std::size_t k = i; k < j; ++k) {
-                    on_duplicate[devices[k]] = true;
-                    if (uses_[devices[k]].number != kNoNumber)
-                        conflict_numbers.insert(pair_key(group, uses_[devices[k]].number));
+                    const Use& u = uses_[devices[k].use];
+                    on_duplicate[devices[k].use] = true;
+                    if (u.number != kNone) mark_conflict(group, u.number);
+                    clusters.push_back(strings_.text(u.cluster));
+                    numbers.push_back(u.number != kNone ? numbers_.text(u.number)
+                                                        : strings_.text(u.pattern));
                 }
                 if (report_conflicts_) {
-                    detail.assign(kinds_[first.kind].kind);
+                    detail.assign(strings_.text(kinds_[first.kind].kind));
                     detail.append(" ");
-                    detail.append(first.object);
+                    detail.append(objects_.text(first.object));
                     detail.append(" is configured in more than one cluster: ");
                     join_list(clusters, detail);
                     detail.append("; numbers ");
                     join_list(numbers, detail);
-                    ResultRow row = make_row(Action::Conflict, nodes_[group].path, site_of(group));
-                    row.detail = intern(detail);
+                    RowRecord row = make_row(Action::Conflict, group);
+                    row.detail = strings_.intern(detail);
                     add_row(row);
                     ++out.counts.conflicts;
                 }
@@ -349,95 +446,100 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
     // number is reported only when its other uses are in several clusters, or
     // in a cluster none of the copies is in.
     {
-        std::pmr::vector<std::string_view> items(mr_), dup_clusters(mr_);
+        std::pmr::vector<std::string_view> items(mr_);
+        std::pmr::vector<std::uint32_t> dup_clusters(mr_);
         std::pmr::string detail(mr_), item(mr_);
-        std::pmr::vector<std::uint64_t> keys(mr_);
-        for (auto& [key, range] : ranges) keys.push_back(key);
-        std::sort(keys.begin(), keys.end());
-        for (auto key : keys) {
-            ticker.tick();
-            auto group = static_cast<std::uint32_t>(key >> 32);
-            if (!group_reported(group)) continue;
-            Range r = ranges[key];
-            std::optional<std::string_view> other;  // cluster of the other uses
-            bool several = false;
+        for_each_group_range([&](std::uint32_t group, std::uint32_t number, Range r) {
+            if (r.end - r.begin < 2 || !group_reported(group)) return;
+            std::uint32_t other = kNone;  // cluster of the other uses
+            bool several = false, multi = false;
             dup_clusters.clear();
-            for (auto i = r.begin; i < r.end && !several; ++i) {
+            for (auto i = r.begin; i < r.end; ++i) {
                 const Use& u = uses_[by_number[i]];
+                multi = multi || u.cluster != uses_[by_number[r.begin]].cluster;
+                if (several) continue;
                 if (on_duplicate[by_number[i]])
                     dup_clusters.push_back(u.cluster);
-                else if (!other)
+                else if (other == kNone)
                     other = u.cluster;
                 else
-                    several = *other != u.cluster;
+                    several = other != u.cluster;
             }
+            if (!multi) return;
+            // Used in several clusters: left alone, whether reported or not.
+            if (!maybe_conflict[number] || !flat) mark_conflict(group, number);
             if (!several) {
-                if (!other || dup_clusters.empty()) continue;
-                if (std::find(dup_clusters.begin(), dup_clusters.end(), *other) !=
+                if (other == kNone || dup_clusters.empty()) return;
+                if (std::find(dup_clusters.begin(), dup_clusters.end(), other) !=
                     dup_clusters.end())
-                    continue;
+                    return;
             }
-            conflict_numbers.insert(key);
-            if (!report_conflicts_) continue;
+            if (!report_conflicts_) return;
             items.clear();
             for (auto i = r.begin; i < r.end; ++i) {
                 const Use& u = uses_[by_number[i]];
-                item.assign(u.cluster);
+                item.assign(strings_.text(u.cluster));
                 item.append(" (");
                 item.append(describe_use(u));
                 item.append(")");
-                items.push_back(intern(item));
+                items.push_back(strings_.text(strings_.intern(item)));
             }
-            auto number = static_cast<std::uint32_t>(key & 0xffffffffu);
             detail.assign("number is used in more than one cluster: ");
             join_list(items, detail);
-            ResultRow row = make_row(Action::Conflict, nodes_[group].path, site_of(group));
-            row.internal_number = number_text_[number];
-            row.detail = intern(detail);
+            RowRecord row = make_row(Action::Conflict, group);
+            row.number = number;
+            row.detail = strings_.intern(detail);
             add_row(row);
             ++out.counts.conflicts;
-        }
+        });
     }
 
-    // Status and usage a number gets from the uses of one group.
+    // Status and usage a number gets from the uses of one group. Usage
+    // strings are few: cached by the set of tokens (up to 64 tokens).
     std::pmr::vector<std::uint32_t> tokens(mr_);  // reused: no allocation per number
-    std::pmr::vector<std::string_view> token_text(mr_);
-    for (const auto& k : kinds_) {
-        if (token_text.size() <= k.token_order) token_text.resize(k.token_order + 1);
-        token_text[k.token_order] = k.token;
-    }
+    std::pmr::vector<std::uint32_t> token_text(n_tokens, kNone, mr_);
+    for (const auto& k : kinds_) token_text[k.token_order] = k.token;
+    FlatMap<std::uint64_t, std::uint32_t> usage_by_mask(mr_);
     std::pmr::string usage_buf(mr_);
-    auto derive = [&](Range r, std::string_view& status, OptText& usage) {
+    auto derive = [&](Range r, std::uint32_t& status, std::uint32_t& usage) {
         if (r.begin == r.end) {
-            status = kAvailable;
-            usage.reset();
+            status = available;
+            usage = kNone;
             return;
         }
         bool used = false;
+        std::uint64_t mask = 0;
         tokens.clear();
         for (auto i = r.begin; i < r.end; ++i) {
             const Kind& k = kinds_[uses_[by_number[i]].kind];
             used = used || k.used;
+            if (k.token_order < 64) mask |= std::uint64_t{1} << k.token_order;
             tokens.push_back(k.token_order);
+        }
+        status = used ? used_status : utility_status;
+        const bool cacheable = n_tokens <= 64;
+        if (cacheable) {
+            auto it = usage_by_mask.find(mask);
+            if (it != usage_by_mask.end()) {
+                usage = it->second;
+                return;
+            }
         }
         std::sort(tokens.begin(), tokens.end());
         tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
         usage_buf.clear();
         for (std::size_t i = 0; i < tokens.size(); ++i) {
             if (i) usage_buf.push_back(',');
-            usage_buf.append(token_text[tokens[i]]);
+            usage_buf.append(strings_.text(token_text[tokens[i]]));
         }
-        status = used ? kUsed : kUsedUtility;
-        usage = intern(usage_buf);
+        usage = strings_.intern(usage_buf);
+        if (cacheable) usage_by_mask.emplace(mask, usage);
     };
 
     // Where entries exist, for the "add" rules.
-    std::pmr::unordered_set<std::uint64_t> entry_at(mr_);
     std::pmr::vector<bool> has_entry(n_numbers, false, mr_);
     std::pmr::vector<bool> at_customer(n_numbers, false, mr_);
-    entry_at.reserve(entries_.size());
     for (const auto& e : entries_) {
-        entry_at.insert(pair_key(e.holder, e.number));
         has_entry[e.number] = true;
         if (e.holder == 0) at_customer[e.number] = true;
     }
@@ -449,17 +551,17 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         bool audited = scope_ == Scope::Customer ? flat : (holder.is_site && holder.selected);
         if (!audited) continue;
         const auto group = group_of(e.holder);
-        if (conflict_numbers.count(pair_key(group, e.number))) {
+        if (in_conflict(group, e.number)) {
             ++out.counts.unchanged;
             continue;
         }
         Range r = uses_of(group, e.number);
-        if (e.status == kReserved || e.status == kCooling) {
+        if (e.status == reserved || e.status == cooling) {
             if (r.begin == r.end) {
                 ++out.counts.unchanged;
             } else {
-                ResultRow row = make_row(Action::Skipped, holder.path, site_of(e.holder));
-                row.internal_number = number_text_[e.number];
+                RowRecord row = make_row(Action::Skipped, e.holder);
+                row.number = e.number;
                 row.old_status = e.status;
                 row.old_usage = e.usage;
                 row.detail = e.status;
@@ -468,57 +570,51 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             }
             continue;
         }
-        std::string_view status;
-        OptText usage;
+        std::uint32_t status, usage;
         derive(r, status, usage);
         if (status == e.status && usage == e.usage) {
             ++out.counts.unchanged;
             continue;
         }
-        ResultRow row = make_row(Action::Updated, holder.path, site_of(e.holder));
-        row.internal_number = number_text_[e.number];
+        RowRecord row = make_row(Action::Updated, e.holder);
+        row.number = e.number;
         row.old_status = e.status;
         row.old_usage = e.usage;
         row.new_status = status;
         row.new_usage = usage;
-        out.updates.push_back(EntryUpdate{e.id, holder.id, number_text_[e.number], e.status,
-                                          e.usage, status, usage, add_row(row)});
+        out.updates.push_back(EntryUpdate{e.id, holder.id, add_row(row)});
         ++out.counts.updated;
     }
 
     auto add_entry_row = [&](std::uint32_t slot, std::uint32_t number, Range r) {
-        std::string_view status;
-        OptText usage;
+        std::uint32_t status, usage;
         derive(r, status, usage);
-        ResultRow row = make_row(Action::Added, nodes_[slot].path, site_of(slot));
-        row.internal_number = number_text_[number];
+        RowRecord row = make_row(Action::Added, slot);
+        row.number = number;
         row.new_status = status;
         row.new_usage = usage;
-        out.inserts.push_back(
-            EntryInsert{nodes_[slot].id, number_text_[number], status, usage, add_row(row)});
+        out.inserts.push_back(EntryInsert{nodes_[slot].id, add_row(row)});
         ++out.counts.added;
     };
 
     if (scope_ == Scope::Customer) {
         // A used number with no entry anywhere in the customer gets one at the
         // customer level.
-        if (flat) {
-            std::pmr::vector<std::uint64_t> keys(mr_);
-            for (auto& [key, range] : ranges) keys.push_back(key);
-            std::sort(keys.begin(), keys.end());
-            for (auto key : keys) {
-                ticker.tick();
-                auto number = static_cast<std::uint32_t>(key & 0xffffffffu);
-                if (conflict_numbers.count(key) || has_entry[number]) continue;
-                add_entry_row(0, number, ranges[key]);
-            }
-        }
+        if (flat)
+            for_each_group_range([&](std::uint32_t group, std::uint32_t number, Range r) {
+                if (in_conflict(group, number) || has_entry[number]) return;
+                add_entry_row(0, number, r);
+            });
     } else {
         // Each selected site gets an entry for each number its own uses need,
         // unless the customer level holds it.
+        std::pmr::vector<std::uint64_t> entry_at(mr_);
+        entry_at.reserve(entries_.size());
+        for (const auto& e : entries_) entry_at.push_back(pair_key(e.holder, e.number));
+        std::sort(entry_at.begin(), entry_at.end());
         std::pmr::vector<std::uint64_t> wanted(mr_);
         for (const auto& u : uses_) {
-            if (u.number == kNoNumber) continue;
+            if (u.number == kNone) continue;
             const Node& owner = nodes_[u.owner];
             if (owner.is_site && owner.selected) wanted.push_back(pair_key(u.owner, u.number));
         }
@@ -530,13 +626,15 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             auto slot = static_cast<std::uint32_t>(key >> 32);
             auto number = static_cast<std::uint32_t>(key & 0xffffffffu);
             auto group = group_of(slot);
-            if (conflict_numbers.count(pair_key(group, number)) || entry_at.count(key)) continue;
+            if (in_conflict(group, number) ||
+                std::binary_search(entry_at.begin(), entry_at.end(), key))
+                continue;
             if (at_customer[number]) {
                 if (!held_reported[number]) {
                     held_reported[number] = true;
-                    ResultRow row = make_row(Action::Skipped, nodes_[0].path, std::nullopt);
-                    row.internal_number = number_text_[number];
-                    row.detail = kHeldAtCustomerLevel;
+                    RowRecord row = make_row(Action::Skipped, 0);
+                    row.number = number;
+                    row.detail = strings_.intern(kHeldAtCustomerLevel);
                     add_row(row);
                     ++out.counts.skipped;
                 }
@@ -551,7 +649,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         std::pmr::vector<std::uint32_t> wild(mr_);
         for (std::uint32_t i = 0; i < uses_.size(); ++i) {
             const Use& u = uses_[i];
-            if (u.number != kNoNumber) continue;
+            if (u.number != kNone) continue;
             const Node& owner = nodes_[u.owner];
             bool audited = scope_ == Scope::Customer || (owner.is_site && owner.selected);
             if (audited) wild.push_back(i);
@@ -572,17 +670,17 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                 const Use& u = uses_[wild[j]];
                 item.assign(describe_use(u));
                 item.append(" (");
-                item.append(u.cluster);
+                item.append(strings_.text(u.cluster));
                 item.append(")");
-                items.push_back(intern(item));
+                items.push_back(strings_.text(strings_.intern(item)));
                 ticker.tick();
             }
             detail.assign("wildcard pattern: ");
             join_list(items, detail);
-            ResultRow row =
-                make_row(Action::Skipped, nodes_[first.owner].path, site_of(first.owner));
-            row.internal_number = first.pattern;
-            row.detail = intern(detail);
+            RowRecord row = make_row(Action::Skipped, first.owner);
+            row.number = first.pattern;
+            row.number_is_text = true;
+            row.detail = strings_.intern(detail);
             add_row(row);
             ++out.counts.skipped;
             i = j;
@@ -590,31 +688,54 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
     }
 
     // Sort the rows (hierarchy, number, action, detail) and re-point the
-    // writes at their rows' new places.
+    // writes at their rows' new places. Nodes are ranked by path once; rows
+    // are bucketed by node rank, then each node's rows sorted.
     {
-        std::pmr::vector<std::uint32_t> order(mr_);
-        order.reserve(out.rows.size());
-        for (std::uint32_t i = 0; i < out.rows.size(); ++i) order.push_back(i);
+        std::pmr::vector<std::uint32_t> node_order(mr_);
+        for (std::uint32_t i = 0; i < nodes_.size(); ++i) node_order.push_back(i);
+        std::sort(node_order.begin(), node_order.end(), [&](auto a, auto b) {
+            return strings_.text(nodes_[a].path) < strings_.text(nodes_[b].path);
+        });
+        std::pmr::vector<std::uint32_t> rank(nodes_.size(), 0, mr_);
+        for (std::uint32_t i = 0; i < node_order.size(); ++i) rank[node_order[i]] = i;
+        std::pmr::vector<std::uint32_t> start(nodes_.size() + 1, 0, mr_);
+        for (const auto& r : rows) ++start[rank[r.node] + 1];
+        for (std::size_t i = 0; i < nodes_.size(); ++i) start[i + 1] += start[i];
+        std::pmr::vector<std::uint32_t> order(rows.size(), 0, mr_);
+        {
+            std::pmr::vector<std::uint32_t> fill(start.begin(), start.end() - 1, mr_);
+            for (std::uint32_t i = 0; i < rows.size(); ++i) order[fill[rank[rows[i].node]]++] = i;
+        }
+        auto number_text = [&](const RowRecord& r) -> OptText {
+            if (r.number == kNone) return std::nullopt;
+            return r.number_is_text ? strings_.text(r.number) : numbers_.text(r.number);
+        };
         auto opt_less = [](const OptText& a, const OptText& b) {
             if (a.has_value() != b.has_value()) return !a.has_value();
             return a && *a < *b;
         };
-        std::sort(order.begin(), order.end(), [&](auto a, auto b) {
-            const ResultRow &x = out.rows[a], &y = out.rows[b];
-            if (x.hierarchy != y.hierarchy) return x.hierarchy < y.hierarchy;
-            if (x.internal_number != y.internal_number)
-                return opt_less(x.internal_number, y.internal_number);
-            if (x.action != y.action) return x.action < y.action;
-            return opt_less(x.detail, y.detail);
-        });
-        std::pmr::vector<ResultRow> sorted(mr_);
-        std::pmr::vector<std::uint32_t> new_place(out.rows.size(), 0, mr_);
-        sorted.reserve(out.rows.size());
+        auto detail_text = [&](const RowRecord& r) -> OptText {
+            if (r.detail == kNone) return std::nullopt;
+            return strings_.text(r.detail);
+        };
+        for (std::size_t n = 0; n < nodes_.size(); ++n) {
+            ticker.tick();
+            std::sort(order.begin() + start[n], order.begin() + start[n + 1], [&](auto a, auto b) {
+                const RowRecord &x = rows[a], &y = rows[b];
+                OptText nx = number_text(x), ny = number_text(y);
+                if (nx != ny) return opt_less(nx, ny);
+                if (x.action != y.action) return x.action < y.action;
+                return opt_less(detail_text(x), detail_text(y));
+            });
+        }
+        std::pmr::vector<RowRecord> sorted(mr_);
+        std::pmr::vector<std::uint32_t> new_place(rows.size(), 0, mr_);
+        sorted.reserve(rows.size());
         for (auto i : order) {
             new_place[i] = static_cast<std::uint32_t>(sorted.size());
-            sorted.push_back(out.rows[i]);
+            sorted.push_back(rows[i]);
         }
-        out.rows.swap(sorted);
+        rows.swap(sorted);
         for (auto& u : out.updates) u.row = new_place[u.row];
         // Writers lock entries in id order, so two audits (or an audit and an
         // application doing the same) cannot deadlock on them.

@@ -37,25 +37,19 @@ struct Counts {
     std::int64_t conflicts = 0;
 };
 
-// A write the backend performs; `row` indexes the result row it reports.
-// An update carries the entry's key as read, so that an entry an application
-// renumbered or moved meanwhile is not touched.
+// A write the backend performs; `row` indexes the result row that reports
+// it, which holds the number, the status and usage read and the new ones.
+// An update carries the entry's key as read (holder here, number in the row),
+// so that an entry an application renumbered or moved meanwhile is not
+// touched.
 struct EntryUpdate {
     Id entry_id;
     Id holder;
-    std::string_view number;
-    std::string_view old_status;
-    OptText old_usage;
-    std::string_view new_status;
-    OptText new_usage;
     std::uint32_t row;
 };
 
 struct EntryInsert {
     Id holder;
-    std::string_view number;
-    std::string_view status;
-    OptText usage;
     std::uint32_t row;
 };
 
@@ -71,11 +65,68 @@ struct ResultRow {
     OptText detail;
 };
 
+class Planner;
+
+// A result row as the planner stores it: ids into the planner's string
+// tables (a million rows in 32 bytes each, not 200).
+struct RowRecord {
+    static constexpr std::uint32_t kNone = 0xffffffffu;
+    std::uint32_t node;
+    std::uint32_t number;  // a number id, or (number_is_text) a string id
+    std::uint32_t old_status = kNone;
+    std::uint32_t old_usage = kNone;
+    std::uint32_t new_status = kNone;
+    std::uint32_t new_usage = kNone;
+    std::uint32_t detail = kNone;
+    Action action;
+    bool number_is_text = false;
+};
+
+// The result rows, read as ResultRows whose strings live in the Planner:
+// valid while the Planner that made them lives.
+class RowTable {
+  public:
+    RowTable(std::pmr::memory_resource* mr, const Planner* source)
+        : records_(mr), source_(source) {}
+    std::size_t size() const noexcept { return records_.size(); }
+    bool empty() const noexcept { return records_.empty(); }
+    ResultRow operator[](std::size_t i) const;
+    Action action(std::size_t i) const noexcept { return records_[i].action; }
+
+    class iterator {
+      public:
+        iterator(const RowTable* table, std::size_t i) : table_(table), i_(i) {}
+        ResultRow operator*() const { return (*table_)[i_]; }
+        iterator& operator++() {
+            ++i_;
+            return *this;
+        }
+        bool operator!=(const iterator& o) const { return i_ != o.i_; }
+        bool operator==(const iterator& o) const { return i_ == o.i_; }
+
+      private:
+        const RowTable* table_;
+        std::size_t i_;
+    };
+    iterator begin() const { return {this, 0}; }
+    iterator end() const { return {this, records_.size()}; }
+
+    std::pmr::vector<RowRecord>& records() noexcept { return records_; }
+    std::pmr::polymorphic_allocator<RowRecord> get_allocator() const noexcept {
+        return records_.get_allocator();
+    }
+
+  private:
+    std::pmr::vector<RowRecord> records_;
+    const Planner* source_;
+};
+
 struct Plan {
-    explicit Plan(std::pmr::memory_resource* mr) : updates(mr), inserts(mr), rows(mr) {}
+    Plan(std::pmr::memory_resource* mr, const Planner* source)
+        : updates(mr), inserts(mr), rows(mr, source) {}
     std::pmr::vector<EntryUpdate> updates;  // by entry_id: rows are locked in id order
     std::pmr::vector<EntryInsert> inserts;
-    std::pmr::vector<ResultRow> rows;  // sorted, ready to return
+    RowTable rows;  // sorted, ready to return
     Counts counts;
 };
 
@@ -109,24 +160,40 @@ class Planner {
     Plan plan(const std::function<void()>& check_interrupts = {});
 
   private:
+    friend class RowTable;
     struct Node;
     struct Use;
     struct Entry;
     struct Kind;
 
-    std::string_view intern(std::string_view s);
-    std::uint32_t number_id(std::string_view number);
+    // Strings stored once, each known by a dense id: an open-addressing hash
+    // table of ids over an arena (no node per string, no rehash of strings).
+    class Interner {
+      public:
+        Interner(std::pmr::memory_resource* mr, std::pmr::memory_resource* arena);
+        std::uint32_t intern(std::string_view s);
+        std::string_view text(std::uint32_t id) const noexcept { return texts_[id]; }
+        std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(texts_.size()); }
+
+      private:
+        void grow();
+        std::pmr::memory_resource* arena_;
+        std::pmr::vector<std::string_view> texts_;
+        std::pmr::vector<std::uint64_t> slots_;  // hash << 32 | (id + 1); 0: empty
+    };
+
     std::uint32_t node_slot(Id id) const;
     std::string_view describe_use(const Use& use);
+    ResultRow row_of(const RowRecord& r) const;
 
     std::pmr::memory_resource* mr_;
     DialPlan dial_plan_;
     Scope scope_;
     bool report_conflicts_ = true;
-    std::pmr::monotonic_buffer_resource strings_;
-    std::pmr::unordered_map<std::string_view, std::string_view> interned_;
-    std::pmr::unordered_map<std::string_view, std::uint32_t> numbers_;
-    std::pmr::vector<std::string_view> number_text_;
+    std::pmr::monotonic_buffer_resource arena_;
+    Interner strings_;              // kinds, clusters, statuses, usages, paths, details
+    Interner numbers_;              // single numbers
+    Interner objects_;              // device and service names
     std::pmr::vector<Node> nodes_;  // slot 0 is the customer
     // Few nodes and kinds: sorted flat maps beat hashing here.
     template <class K, class V>

@@ -321,12 +321,16 @@ class Scenario {
             r.rows.push_back(Row{action_name(row.action), std::string(row.hierarchy), own(row.site),
                                  own(row.internal_number), own(row.old_status), own(row.old_usage),
                                  own(row.new_status), own(row.new_usage), own(row.detail)});
-        for (const auto& u : plan.updates)
-            r.updates.push_back(Update{u.entry_id, std::string(u.old_status), own(u.old_usage),
-                                       std::string(u.new_status), own(u.new_usage), u.row});
-        for (const auto& i : plan.inserts)
-            r.inserts.push_back(Insert{i.holder, std::string(i.number), std::string(i.status),
-                                       own(i.usage), i.row});
+        for (const auto& u : plan.updates) {
+            const ResultRow row = plan.rows[u.row];
+            r.updates.push_back(Update{u.entry_id, std::string(*row.old_status), own(row.old_usage),
+                                       std::string(*row.new_status), own(row.new_usage), u.row});
+        }
+        for (const auto& i : plan.inserts) {
+            const ResultRow row = plan.rows[i.row];
+            r.inserts.push_back(Insert{i.holder, std::string(*row.internal_number),
+                                       std::string(*row.new_status), own(row.new_usage), i.row});
+        }
         r.counts = Tally{plan.counts.added, plan.counts.updated, plan.counts.unchanged,
                          plan.counts.skipped, plan.counts.conflicts};
         return r;
@@ -499,8 +503,8 @@ TEST(PlannerStatus, RankOrderNotKindInsertionOrder) {
     p.add_use(kCust, "CL1", "hunt_pilot", "HP", -1, "1000");
     Plan plan = p.plan();
     ASSERT_EQ(plan.inserts.size(), 1u);
-    EXPECT_EQ(plan.inserts[0].status, "Used");
-    EXPECT_EQ(plan.inserts[0].usage, OptText("Device,Hunt_Pilot,Call_Park"));
+    EXPECT_EQ(plan.rows[plan.inserts[0].row].new_status, OptText("Used"));
+    EXPECT_EQ(plan.rows[plan.inserts[0].row].new_usage, OptText("Device,Hunt_Pilot,Call_Park"));
 }
 
 TEST(PlannerStatus, UserAddedKinds) {
@@ -1378,12 +1382,11 @@ TEST(PlannerScale, TwoHundredThousandUses) {
     EXPECT_GT(calls, 10);
     for (const auto& u : plan.updates) {
         ASSERT_EQ(plan.rows[u.row].action, Action::Updated);
-        ASSERT_EQ(u.new_status, "Used");
-        ASSERT_EQ(u.new_usage, OptText("Device,Hunt_Pilot"));
+        ASSERT_EQ(plan.rows[u.row].new_status, OptText("Used"));
+        ASSERT_EQ(plan.rows[u.row].new_usage, OptText("Device,Hunt_Pilot"));
     }
     for (const auto& i : plan.inserts) {
         ASSERT_EQ(plan.rows[i.row].action, Action::Added);
-        ASSERT_EQ(plan.rows[i.row].internal_number, OptText(i.number));
         ASSERT_EQ(i.holder, kCust);
     }
     for (std::size_t i = 1; i < plan.rows.size(); ++i) {
