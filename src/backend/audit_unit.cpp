@@ -112,7 +112,19 @@ void read_site_step(core::Planner& planner, const UnitRequest& req) {
             planner.add_usage_kind(b.at(r, 0).text(), b.at(r, 1).text(), b.at(r, 2).text(),
                                    static_cast<int>(b.at(r, 3).num));
     });
-    for (const auto& s : *req.all_sites) planner.add_site(s.id, s.name, s.id == site);
+    planner.add_site(site, req.selected->front().name, true);
+    // A flat customer's conflicts are the run's customer-wide unit's to
+    // report; this unit only leaves their numbers alone.
+    if (flat) planner.set_report_conflicts(false);
+    // Other sites own uses of the site's numbers; they are never reported
+    // (conflicts are not, in this unit), so they need no name.
+    std::unordered_set<std::int64_t> known{customer.id, site};
+    auto add_use = [&](const Batch& b, int r) {
+        std::int64_t owner = b.at(r, 0).num;
+        if (known.insert(owner).second) planner.add_site(owner, {}, false);
+        planner.add_use(owner, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
+                        static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
+    };
 
     // The site's numbers: its entries' and its own single-number uses'.
     std::unordered_set<std::string> numbers;
@@ -126,40 +138,41 @@ void read_site_step(core::Planner& planner, const UnitRequest& req) {
             numbers.emplace(b.at(r, 2).text());
         }
     });
+    // Numbers the site uses and holds no entry for: only those can be held
+    // at customer level.
+    std::unordered_set<std::string> missing;
     scan(Stmt::ReadUses, site_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
-            planner.add_use(b.at(r, 0).num, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
-                            static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
+            add_use(b, r);
             core::normalize_pattern(b.at(r, 5).text(), buffer);
-            if (!core::is_wildcard(buffer)) numbers.insert(buffer);
+            if (core::is_wildcard(buffer)) continue;
+            if (numbers.insert(buffer).second) missing.insert(buffer);
         }
     });
-    if (numbers.empty()) return;
+    if (!missing.empty()) {
+        std::vector<core::OptText> list(missing.begin(), missing.end());
+        Args held_args;
+        pg_call([&] {
+            held_args.values[0] = Int64GetDatum(customer.id);
+            held_args.values[1] = text_array_Unsafe(list.data(), list.size());
+        });
+        scan(Stmt::ReadHeldEntries, held_args, [&](const Batch& b) {
+            for (int r = 0; r < b.rows; ++r)
+                planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(),
+                                  b.at(r, 3).text(), b.at(r, 4).opt_text());
+        });
+    }
+    if (!flat || numbers.empty()) return;  // an slc site's own uses are all that count
     std::vector<core::OptText> list(numbers.begin(), numbers.end());
-    Args num_args;
-    pg_call([&] {
-        num_args.values[0] = Int64GetDatum(customer.id);
-        num_args.values[1] = text_array_Unsafe(list.data(), list.size());
-    });
-    scan(Stmt::ReadHeldEntries, num_args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r)
-            planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
-                              b.at(r, 4).opt_text());
-    });
-    if (!flat) return;  // an slc site's own uses are all that count
     Args related_args;
     pg_call([&] {
         related_args.values[0] = Int64GetDatum(site);
         related_args.values[1] = Int64GetDatum(customer.id);
-        related_args.values[2] = num_args.values[1];
+        related_args.values[2] = text_array_Unsafe(list.data(), list.size());
     });
     scan(Stmt::ReadRelatedUses, related_args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r)
-            planner.add_use(b.at(r, 0).num, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
-                            static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
+        for (int r = 0; r < b.rows; ++r) add_use(b, r);
     });
-    // Conflicts are the run's customer-wide first unit's to report.
-    planner.set_report_conflicts(false);
 }
 
 // Applies the updates; rows whose entry changed meanwhile are not reported.

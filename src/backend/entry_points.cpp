@@ -225,16 +225,26 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     std::int64_t run_id = PG_GETARG_INT64(0);
     std::int64_t unit_id = PG_GETARG_INT64(1);
     spi_connect();
-    std::string customer_path, scope_text, status;
-    bool found = false;
+    std::string scope_text, status;
+    Request req;
+    std::optional<std::string> site_name;
+    bool found = false, customer_found = false;
     {
         Args args;
         args.values[0] = Int64GetDatum(run_id);
+        args.values[1] = Int64GetDatum(unit_id);
         scan(Stmt::RunInfo, args, [&](const Batch& b) {
             found = true;
-            scope_text = std::string(b.at(0, 1).text());
-            status = std::string(b.at(0, 2).text());
-            customer_path = std::string(b.at(0, 3).text());
+            scope_text = std::string(b.at(0, 0).text());
+            status = std::string(b.at(0, 1).text());
+            req.customer.path = std::string(b.at(0, 2).text());
+            customer_found = !b.at(0, 3).null;
+            if (!customer_found) return;
+            req.customer.id = b.at(0, 3).num;
+            req.customer.number_management = b.at(0, 4).num != 0;
+            req.customer.dial_plan =
+                b.at(0, 5).text() == "slc" ? core::DialPlan::Slc : core::DialPlan::Flat;
+            if (auto name = b.at(0, 6).opt_text()) site_name = std::string(*name);
         });
     }
     if (!found)
@@ -243,26 +253,29 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     if (status != "running")
         throw core::AuditError(core::sqlstate::kObjectNotInPrerequisiteState,
                                "audit run " + std::to_string(run_id) + " is " + status);
-    Request req;
+    if (!customer_found)
+        throw core::AuditError(core::sqlstate::kUndefinedObject,
+                               "customer \"" + req.customer.path + "\" no longer exists");
     req.scope = core::parse_scope(std::string_view(scope_text));
-    // The run row holds the customer's path as it was resolved at the start.
-    req.customer = resolve_customer(customer_path);
     check_auditable(req.customer, req.scope);
-    req.all_sites = list_sites(req.customer);
-    int done = static_cast<int>(req.all_sites.size());
-    if (req.scope == core::Scope::Site) {
-        for (const auto& s : req.all_sites)
-            if (s.id == unit_id) req.selected.push_back(s);
-        if (req.selected.empty() && unit_id != req.customer.id)
+    int done = 0;
+    if (req.scope == core::Scope::Site && unit_id != req.customer.id) {
+        // One site: it reads only what it needs (no list of every site).
+        if (!site_name)
             throw core::AuditError(core::sqlstate::kUndefinedObject,
                                    "site " + std::to_string(unit_id) +
                                        " is no longer a site of customer \"" + req.customer.path +
                                        "\"");
-        done = static_cast<int>(req.selected.size());
+        req.selected.push_back(Site{unit_id, *site_name});
+        req.all_sites = req.selected;
+        done = 1;
+    } else {
+        // The whole customer: scope customer, or a flat customer's conflicts.
+        req.all_sites = list_sites(req.customer);
+        if (req.scope == core::Scope::Customer) done = static_cast<int>(req.all_sites.size());
     }
     lock_for_audit(req.customer, req.scope, req.selected, false);
     UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false, run_id, true};
-    // The customer-wide unit of a flat site-scope run: conflicts only.
     core::Counts counts = audit_unit(unit, [](const core::ResultRow&) {});
     Args args;
     count_args(args, run_id, counts, done);

@@ -92,9 +92,11 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
 
 namespace {
 
-// Runs one statement in a subtransaction; on error returns the error with
-// the subtransaction rolled back (and SPI's state with it), else NULL.
-ErrorData* run_in_subtransaction(const char* sql, Oid* types, Datum* values) {
+// Runs statements (up to two, each with the two arguments of its own) in one
+// subtransaction; on error returns the error with the subtransaction rolled
+// back (and SPI's state with it), else NULL.
+ErrorData* run_in_subtransaction(const char* sql, Oid* types, Datum* values,
+                                 const char* sql2 = nullptr, Datum* values2 = nullptr) {
     MemoryContext oldcxt = CurrentMemoryContext;
     ResourceOwner oldowner = CurrentResourceOwner;
     ErrorData* volatile edata = nullptr;
@@ -103,6 +105,7 @@ ErrorData* run_in_subtransaction(const char* sql, Oid* types, Datum* values) {
     PG_TRY();
     {
         run_sql(sql, 2, types, values, nullptr);
+        if (sql2) run_sql(sql2, 2, types, values2, nullptr);
         ReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcxt);
         CurrentResourceOwner = oldowner;
@@ -127,22 +130,33 @@ void run_units(bool nonatomic, int64 run_id, const int64* units, uint64 nunits) 
     commit_if(nonatomic);
 
     Oid step_types[3] = {INT8OID, INT8OID, TEXTOID};
+    const char* mark = "SELECT numaudit._audit_mark($1, $2)";
+    const char* step = "SELECT numaudit._audit_step($1, $2)";
     for (uint64 i = 0; i < nunits; ++i) {
         Datum step_args[3] = {Int64GetDatum(run_id), Int64GetDatum(units[i]), (Datum)0};
         if (!nonatomic) {
-            run_sql("SELECT numaudit._audit_step($1, $2)", 2, step_types, step_args, nullptr);
+            run_sql(step, 2, step_types, step_args, nullptr);
             continue;
         }
-        // First let watchers see which site is being worked on, then audit it.
-        for (const char* sql :
-             {"SELECT numaudit._audit_mark($1, $2)", "SELECT numaudit._audit_step($1, $2)"}) {
-            ErrorData* edata = run_in_subtransaction(sql, step_types, step_args);
-            if (edata) {
-                record_failure(run_id, units[i], edata);
-                ReThrowError(edata);
-            }
-            commit_if(true);
+        // Watchers see which site is being worked on: the first is marked
+        // on its own, each next one in the same commit as the site before
+        // (one commit per site). A failure rolls back the unit and the mark.
+        ErrorData* edata = nullptr;
+        if (i == 0) {
+            edata = run_in_subtransaction(mark, step_types, step_args);
+            if (!edata) commit_if(true);
         }
+        if (!edata) {
+            Datum next_args[3] = {Int64GetDatum(run_id),
+                                  Int64GetDatum(i + 1 < nunits ? units[i + 1] : 0), (Datum)0};
+            edata = run_in_subtransaction(step, step_types, step_args,
+                                          i + 1 < nunits ? mark : nullptr, next_args);
+        }
+        if (edata) {
+            record_failure(run_id, units[i], edata);
+            ReThrowError(edata);
+        }
+        commit_if(true);
     }
 
     Datum finish_args[3] = {Int64GetDatum(run_id), (Datum)0, (Datum)0};

@@ -145,11 +145,18 @@ SELECT $1, u.* FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_
      10,
      {INT8OID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
       TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}},
-    // RunInfo($1 run id)
-    {"SELECT r.customer_id, r.scope, r.status, r.customer FROM numaudit.audit_run r WHERE r.id = "
-     "$1",
-     1,
-     {INT8OID}},
+    // RunInfo($1 run id, $2 unit): the run, its customer as it is now (by
+    // id: a rename during the run does not matter) and the unit's site name
+    // if the unit is still a site of that customer.
+    {R"SQL(
+SELECT r.scope, r.status, r.customer, c.id, c.number_management, c.dial_plan,
+       (SELECT s.name FROM numaudit.hierarchy s
+         WHERE s.id = $2 AND s.parent_id = c.id AND s.kind = 'site')
+  FROM numaudit.audit_run r
+  LEFT JOIN numaudit.hierarchy c ON c.id = r.customer_id AND c.kind = 'customer'
+ WHERE r.id = $1)SQL",
+     2,
+     {INT8OID, INT8OID}},
     // LockEntries($1 ids): a statement of its own, so the update's join stays
     // a plain one (joined in the update, it made the planner nest loops).
     {"SELECT n.id FROM numaudit.number n WHERE n.id = ANY ($1) ORDER BY n.id FOR NO KEY UPDATE",
@@ -175,15 +182,13 @@ UPDATE numaudit.audit_run r
     // (same kind and name, another cluster) of the devices involved. Devices
     // are found through the indexes on replace(pattern) and (kind, name).
     {R"SQL(
-WITH node AS (
-    SELECT h.id FROM numaudit.hierarchy h
-     WHERE (h.id = $2 OR (h.parent_id = $2 AND h.kind = 'site')) AND h.id <> $1),
-num_dev AS (
+WITH num_dev AS (
     SELECT DISTINCT d.id, d.kind, d.name
       FROM numaudit.device_line l
       JOIN numaudit.device d ON d.id = l.device_id
-      JOIN node ON node.id = d.hierarchy_id
-     WHERE pg_catalog.replace(l.pattern, E'\\+', '+') = ANY ($3)),
+      JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+     WHERE pg_catalog.replace(l.pattern, E'\\+', '+') = ANY ($3)
+       AND h.id <> $1 AND (h.id = $2 OR (h.parent_id = $2 AND h.kind = 'site'))),
 involved AS (
     SELECT d.kind, d.name FROM numaudit.device d WHERE d.hierarchy_id = $1
     UNION
@@ -193,14 +198,16 @@ dev AS (
     UNION
     SELECT c.id FROM involved i
       JOIN numaudit.device c ON c.kind = i.kind AND c.name = i.name
-      JOIN node ON node.id = c.hierarchy_id)
+      JOIN numaudit.hierarchy h ON h.id = c.hierarchy_id
+     WHERE h.id <> $1 AND (h.id = $2 OR (h.parent_id = $2 AND h.kind = 'site')))
 SELECT d.hierarchy_id, d.cluster, d.kind, d.name, l.line_index, l.pattern
   FROM dev JOIN numaudit.device d ON d.id = dev.id
   JOIN numaudit.device_line l ON l.device_id = d.id
 UNION ALL
 SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
-  FROM numaudit.service s JOIN node ON node.id = s.hierarchy_id
- WHERE pg_catalog.replace(s.pattern, E'\\+', '+') = ANY ($3))SQL",
+  FROM numaudit.service s JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id
+ WHERE pg_catalog.replace(s.pattern, E'\\+', '+') = ANY ($3)
+   AND h.id <> $1 AND (h.id = $2 OR (h.parent_id = $2 AND h.kind = 'site')))SQL",
      3,
      {INT8OID, INT8OID, TEXTARRAYOID}},
     // ReadHeldEntries($1 customer, $2 numbers): its own entries for these.
