@@ -130,8 +130,8 @@ void read_site_step(core::Planner& planner, const UnitRequest& req) {
     std::unordered_set<std::string> numbers;
     std::string buffer;
     Args site_args;
-    pg_call([&] { site_args.values[0] = int8_array_Unsafe(&site, 1); });
-    scan(Stmt::ReadEntries, site_args, [&](const Batch& b) {
+    site_args.values[0] = Int64GetDatum(site);
+    scan(Stmt::ReadSiteEntries, site_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
             planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
                               b.at(r, 4).opt_text());
@@ -141,7 +141,7 @@ void read_site_step(core::Planner& planner, const UnitRequest& req) {
     // Numbers the site uses and holds no entry for: only those can be held
     // at customer level.
     std::unordered_set<std::string> missing;
-    scan(Stmt::ReadUses, site_args, [&](const Batch& b) {
+    scan(Stmt::ReadSiteUses, site_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
             add_use(b, r);
             core::normalize_pattern(b.at(r, 5).text(), buffer);

@@ -210,6 +210,22 @@ SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
    AND h.id <> $1 AND (h.id = $2 OR (h.parent_id = $2 AND h.kind = 'site')))SQL",
      3,
      {INT8OID, INT8OID, TEXTARRAYOID}},
+    // ReadSiteUses($1 node), ReadSiteEntries($1 node): one node's, with a
+    // plain key (the array forms' generic plans may scan whole tables).
+    {R"SQL(
+SELECT d.hierarchy_id, d.cluster, d.kind, d.name, l.line_index, l.pattern
+  FROM numaudit.device d JOIN numaudit.device_line l ON l.device_id = d.id
+ WHERE d.hierarchy_id = $1
+UNION ALL
+SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
+  FROM numaudit.service s
+ WHERE s.hierarchy_id = $1)SQL",
+     1,
+     {INT8OID}},
+    {"SELECT n.id, n.hierarchy_id, n.internal_number, n.status, n.usage"
+     " FROM numaudit.number n WHERE n.hierarchy_id = $1",
+     1,
+     {INT8OID}},
     // ReadHeldEntries($1 customer, $2 numbers): its own entries for these.
     {"SELECT n.id, n.hierarchy_id, n.internal_number, n.status, n.usage"
      " FROM numaudit.number n WHERE n.hierarchy_id = $1 AND n.internal_number = ANY ($2)",

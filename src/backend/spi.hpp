@@ -59,6 +59,8 @@ enum class Stmt : int {
     LockEntries,
     ReapStaleRuns,
     ReadRelatedUses,
+    ReadSiteUses,
+    ReadSiteEntries,
     ReadHeldEntries,
     ReadReportedHeld,
     Count
