@@ -255,6 +255,28 @@ void write_inserts(const core::Plan& plan, std::vector<char>& emitted, core::Cou
             if (plan.inserts[i].holder == b.at(r, 0).num) return i;
         return -1;
     };
+    // First a plain insert per batch (the common case: nothing collides);
+    // a batch where something does goes the careful way below.
+    exec(Stmt::SyncNumberIds, Args{});
+    retry.clear();
+    for (std::size_t start = 0; start < pending.size(); start += kWriteBatch) {
+        std::size_t end = std::min(pending.size(), start + kWriteBatch);
+        fill(pending, start, end);
+        Args args;
+        in_batch(batch, [&] {
+            args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
+            args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
+            args.values[2] = text_array_Unsafe(statuses.data(), statuses.size());
+            args.values[3] = text_array_Unsafe(usages.data(), usages.size());
+        });
+        if (exec_unless_unique_violation(Stmt::InsertEntriesPlain, args)) {
+            for (std::size_t k = start; k < end; ++k) emitted[plan.inserts[pending[k]].row] = 1;
+        } else {
+            retry.insert(retry.end(), pending.begin() + start, pending.begin() + end);
+        }
+        reset_batch(batch);
+    }
+    pending.swap(retry);
     for (int attempt = 0; !pending.empty(); ++attempt) {
         // The last attempt names the key as the conflict target: a row it
         // skips has an entry (one the caller's row-level security hides, if

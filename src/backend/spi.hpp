@@ -58,6 +58,7 @@ enum class Stmt : int {
     RunInfo,
     LockEntries,
     ReapStaleRuns,
+    InsertEntriesPlain,
     ReadRelatedUses,
     ReadSiteUses,
     ReadSiteEntries,
@@ -79,6 +80,11 @@ struct Args {
 void scan(Stmt stmt, const Args& args, const BatchConsumer& consume);
 // Runs any statement (DML with RETURNING included); hands over one batch.
 void exec(Stmt stmt, const Args& args, const BatchConsumer& consume = {});
+
+// Runs a statement in a subtransaction of its own. Returns false, with the
+// subtransaction rolled back, when it failed with a unique violation; any
+// other error (a cancel included) is raised as usual.
+bool exec_unless_unique_violation(Stmt stmt, const Args& args);
 
 // Datum builders: call inside pg_call().
 Datum text_datum_Unsafe(std::string_view s);
