@@ -413,6 +413,10 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
         }
         for (std::size_t i = 0; i < plan.rows.size(); ++i)
             if (emitted[i]) emit(plan.rows[i]);
+        pg_call([&] {
+            elog(DEBUG1, "numaudit: %zu result rows; working memory peak %zu kB (numaudit.max_memory)",
+                 plan.rows.size(), mr.peak() / 1024);
+        });
     }
     pg_call([&] { MemoryContextDelete(cxt.audit); });
     return counts;

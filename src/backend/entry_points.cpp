@@ -158,8 +158,16 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
 
     UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected,
                      dry_run,       run_id,    false};
+    // Each row's Datums are built in a context reset after the tuplestore
+    // has copied them: a million rows must not pile up in SPI's context.
+    MemoryContext row_cxt = nullptr;
+    pg_call([&] {
+        row_cxt = AllocSetContextCreate(CurrentMemoryContext, "numaudit row",
+                                        ALLOCSET_SMALL_SIZES);
+    });
     core::Counts counts = audit_unit(unit, [&](const core::ResultRow& row) {
         pg_call([&] {
+            MemoryContext old = MemoryContextSwitchTo(row_cxt);
             Datum values[9];
             bool nulls[9];
             values[0] = text_datum_Unsafe(row.hierarchy);
@@ -174,6 +182,8 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
             values[7] = opt_datum_Unsafe(row.new_usage, nulls[7]);
             values[8] = opt_datum_Unsafe(row.detail, nulls[8]);
             tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+            MemoryContextSwitchTo(old);
+            MemoryContextReset(row_cxt);
         });
     });
     if (run_id) {

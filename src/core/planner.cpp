@@ -134,7 +134,7 @@ std::uint32_t Planner::Interner::intern(std::string_view s) {
     p[s.size()] = '\0';
     auto id = static_cast<std::uint32_t>(texts_.size());
     if (id == kNone - 1) throw std::bad_alloc();
-    texts_.emplace_back(p, s.size());
+    texts_.push_back(std::string_view(p, s.size()));
     slots_[i] = (h << 32) | (static_cast<std::uint64_t>(id) + 1);
     return id;
 }
@@ -389,6 +389,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             std::uint32_t use;
         };
         std::pmr::vector<DeviceUse> devices(mr_);
+        devices.reserve(uses_.size());
         for (std::uint32_t i = 0; i < uses_.size(); ++i) {
             const Use& u = uses_[i];
             if (u.line < 0 || !group_reported(group_of(u.owner))) continue;
@@ -613,6 +614,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         for (const auto& e : entries_) entry_at.push_back(pair_key(e.holder, e.number));
         std::sort(entry_at.begin(), entry_at.end());
         std::pmr::vector<std::uint64_t> wanted(mr_);
+        wanted.reserve(uses_.size());
         for (const auto& u : uses_) {
             if (u.number == kNone) continue;
             const Node& owner = nodes_[u.owner];
@@ -728,9 +730,8 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                 return opt_less(detail_text(x), detail_text(y));
             });
         }
-        std::pmr::vector<RowRecord> sorted(mr_);
+        ChunkedVector<RowRecord> sorted(mr_);
         std::pmr::vector<std::uint32_t> new_place(rows.size(), 0, mr_);
-        sorted.reserve(rows.size());
         for (auto i : order) {
             new_place[i] = static_cast<std::uint32_t>(sorted.size());
             sorted.push_back(rows[i]);

@@ -16,6 +16,7 @@
 
 #include <boost/container/flat_map.hpp>
 
+#include "core/chunked_vector.hpp"
 #include "core/request.hpp"
 
 namespace numaudit::core {
@@ -111,13 +112,13 @@ class RowTable {
     iterator begin() const { return {this, 0}; }
     iterator end() const { return {this, records_.size()}; }
 
-    std::pmr::vector<RowRecord>& records() noexcept { return records_; }
+    ChunkedVector<RowRecord>& records() noexcept { return records_; }
     std::pmr::polymorphic_allocator<RowRecord> get_allocator() const noexcept {
-        return records_.get_allocator();
+        return std::pmr::polymorphic_allocator<RowRecord>(records_.resource());
     }
 
   private:
-    std::pmr::vector<RowRecord> records_;
+    ChunkedVector<RowRecord> records_;
     const Planner* source_;
 };
 
@@ -178,7 +179,7 @@ class Planner {
       private:
         void grow();
         std::pmr::memory_resource* arena_;
-        std::pmr::vector<std::string_view> texts_;
+        ChunkedVector<std::string_view> texts_;
         std::pmr::vector<std::uint64_t> slots_;  // hash << 32 | (id + 1); 0: empty
     };
 
@@ -202,8 +203,8 @@ class Planner {
     FlatMap<Id, std::uint32_t> node_slots_;
     std::pmr::vector<Kind> kinds_;
     FlatMap<std::string_view, std::uint32_t> kind_ids_;
-    std::pmr::vector<Use> uses_;
-    std::pmr::vector<Entry> entries_;
+    ChunkedVector<Use> uses_;
+    ChunkedVector<Entry> entries_;
     std::pmr::string buffer_;
 };
 
