@@ -12,7 +12,7 @@
 
 namespace numaudit::core {
 
-template <class T, unsigned ChunkBits = 14>
+template <class T, unsigned ChunkBits = 10>
 class ChunkedVector {
     static constexpr std::size_t kChunk = std::size_t{1} << ChunkBits;
     static constexpr std::size_t kMask = kChunk - 1;
