@@ -4,7 +4,8 @@
 --
 -- Tree: BenchProv > BenchRes > Bench (flat) > sites B0001 .. B<n_sites>, in
 -- four clusters (site k is in cluster CL<1 + k % 4>). Number i (0 <= i < n)
--- is '2' || 9 digits of i, belongs to site i % n_sites, and its bucket
+-- is '2' || 9 digits of i, belongs to a site by blocks of 100 consecutive
+-- numbers dealt round-robin to the sites (a site's DID ranges), and its bucket
 -- h = hash(i) mod 1000 decides what uses it:
 --   h < 700   a line of a phone (80%), device profile (15%) or remote
 --             destination profile (5%); four consecutive numbers of a site
@@ -63,9 +64,13 @@ BEGIN
     SELECT cust + 1 + k, cust, 'B' || lpad((k + 1)::text, 4, '0'), 'site', (k + 1)::text
       FROM generate_series(0, s - 1) AS k;
 
+    -- Sites hold blocks of consecutive numbers (DID ranges), blocks of 100
+    -- dealt round-robin (smaller blocks when there are fewer numbers).
     CREATE TEMP TABLE gen_num ON COMMIT DROP AS
-    SELECT i, i % s AS site, i / s AS j, bench.h(i) AS h, bench.h(i, 1) AS g
-      FROM generate_series(0, n - 1) AS i;
+    SELECT i, (i / b) % s AS site, (i / b / s) * b + i % b AS j, bench.h(i) AS h,
+           bench.h(i, 1) AS g
+      FROM generate_series(0, n - 1) AS i,
+           LATERAL (SELECT greatest(1, least(100, n / s)) AS b) AS block;
 
     -- Devices: (site, j / 4) for the device numbers; id from that key.
     CREATE TEMP TABLE gen_dev ON COMMIT DROP AS
