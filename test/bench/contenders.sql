@@ -1,9 +1,7 @@
--- numaudit benchmark: the contenders numaudit is measured against. Needs
+-- numaudit benchmark: the row-by-row contender and the scan floor (the
+-- set-based SQL contender is test/bench/set_based.sql). Needs
 -- test/differential/oracle.sql (schema numaudit_oracle) loaded first.
 --
---   bench.sql_audit(customer, scope)   the set-based plain-SQL audit: the
---       reliability suite's independent oracle (numaudit_oracle.decisions)
---       applied with set-based writes, history included
 --   bench.rbr_audit(customer)          a row-by-row PL/pgSQL audit of all
 --       sites (scope site), as a DBA typically writes one: loop over entries
 --       and uses, one lookup per number, one write per row
@@ -17,51 +15,6 @@ CREATE INDEX IF NOT EXISTS bench_line_number_idx
 CREATE INDEX IF NOT EXISTS bench_service_number_idx
     ON numaudit.service (numaudit_oracle.number_of(pattern));
 CREATE INDEX IF NOT EXISTS bench_device_kind_name_idx ON numaudit.device (kind, name);
-
-CREATE OR REPLACE FUNCTION bench.sql_audit(p_customer text, p_scope text) RETURNS bigint
-    LANGUAGE plpgsql AS
-$fn$
-DECLARE
-    r record;
-    c record;
-    v_run bigint;
-    v_rows bigint;
-BEGIN
-    r := numaudit_oracle.resolve(p_customer, p_scope, NULL);
-    DROP TABLE IF EXISTS pg_temp.bench_decision;
-    CREATE TEMP TABLE bench_decision AS
-        SELECT * FROM numaudit_oracle.decisions(r.cust, r.scope_lc, r.sel);
-    -- Only rows still as read, like numaudit (harmless here: nothing else runs).
-    UPDATE numaudit.number n
-       SET status = d.new_status, usage = d.new_usage, updated_at = now()
-      FROM bench_decision d
-     WHERE d.action = 'updated' AND n.id = d.entry_id
-       AND n.status = d.old_status AND n.usage IS NOT DISTINCT FROM d.old_usage;
-    INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage)
-    SELECT d.node_id, d.internal_number, d.new_status, d.new_usage
-      FROM bench_decision d WHERE d.action = 'added'
-    ON CONFLICT (hierarchy_id, internal_number) DO NOTHING;
-    SELECT count(*) FILTER (WHERE action = 'added') AS added,
-           count(*) FILTER (WHERE action = 'updated') AS updated,
-           count(*) FILTER (WHERE action = 'unchanged') AS unchanged,
-           count(*) FILTER (WHERE action = 'skipped') AS skipped,
-           count(*) FILTER (WHERE action = 'conflict') AS conflicts
-      INTO c FROM bench_decision;
-    INSERT INTO numaudit.audit_run (customer, scope, sites_total, sites_done, status, finished_at,
-                                    added, updated, unchanged, skipped, conflicts, customer_id)
-    VALUES (p_customer, r.scope_lc, cardinality(r.sel), cardinality(r.sel), 'done',
-            clock_timestamp(), c.added, c.updated, c.unchanged, c.skipped, c.conflicts, r.cust)
-    RETURNING id INTO v_run;
-    INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action,
-                                       old_status, old_usage, new_status, new_usage, detail)
-    SELECT v_run, d.hierarchy, d.site, d.internal_number, d.action, d.old_status, d.old_usage,
-           d.new_status, d.new_usage, d.detail
-      FROM bench_decision d WHERE d.action <> 'unchanged';
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    DROP TABLE pg_temp.bench_decision;
-    RETURN v_rows;
-END
-$fn$;
 
 -- What the uses of one number in a flat customer (nodes: the customer and its
 -- sites) say: conflicted (a duplicated device's number, or used in several

@@ -87,7 +87,7 @@ BEGIN
     END IF;
 
     -- Rerunnable in one session / transaction.
-    DROP TABLE IF EXISTS sa_node, sa_kind, sa_dup, sa_use, sa_num, sa_mask, sa_dec, sa_add;
+    DROP TABLE IF EXISTS sa_node, sa_kind, sa_dup, sa_use, sa_num, sa_mask, sa_pair, sa_dec;
 
     -- The customer and its sites, with their paths. audited: the nodes whose
     -- entries the audit looks at (scope site: the sites, not the customer).
@@ -108,22 +108,27 @@ BEGIN
     ANALYZE sa_kind;
 
     -- Duplicated devices: one kind and name, lines, several clusters. Only
-    -- devices with lines are uses (a line-less device is no conflict).
+    -- devices with lines are uses (a line-less device is no conflict). First
+    -- the candidates, from the devices alone (UNIQUE (cluster, kind, name):
+    -- two devices of one kind and name are in two clusters); only their few
+    -- devices are then checked for lines, by the lines' primary key.
     CREATE TEMP TABLE sa_dup ON COMMIT DROP AS
-    SELECT d.kind, d.name FROM numaudit.device d
+    SELECT d.id, d.cluster, d.kind, d.name FROM numaudit.device d
      WHERE d.hierarchy_id IN (SELECT id FROM sa_node)
-       AND EXISTS (SELECT FROM numaudit.device_line l WHERE l.device_id = d.id)
-     GROUP BY d.kind, d.name
-    HAVING min(d.cluster COLLATE "C") <> max(d.cluster COLLATE "C");
+       AND (d.kind, d.name) IN (SELECT c.kind, c.name FROM numaudit.device c
+                                 WHERE c.hierarchy_id IN (SELECT id FROM sa_node)
+                                 GROUP BY c.kind, c.name HAVING count(*) > 1);
     ANALYZE sa_dup;
+    DELETE FROM sa_dup d WHERE NOT EXISTS (SELECT FROM numaudit.device_line l WHERE l.device_id = d.id);
+    DELETE FROM sa_dup d
+     WHERE NOT EXISTS (SELECT FROM sa_dup o WHERE (o.kind, o.name) = (d.kind, d.name) AND o.cluster <> d.cluster);
 
     -- Every use of the customer (a flat customer's uses all count together),
     -- its number computed once ('\+' read as '+'), whether it is a wildcard
     -- pattern, and whether it is a line of a duplicated device (a copy).
     CREATE TEMP TABLE sa_use ON COMMIT DROP AS
     SELECT u.owner, u.cluster, u.kind, u.name, u.line_index, u.num,
-           length(translate(u.num, 'X[]!.@', '')) < length(u.num)
-               OR strpos(substr(u.num, 2), '*') > 0 AS wild,
+           u.num ~ '[][X!.@]|.\*' AS wild,     -- any of X [ ] ! . @, or a * after the first character
            u.is_copy, k.bit
       FROM (SELECT d.hierarchy_id AS owner, d.cluster, d.kind, d.name, l.line_index,
                    CASE WHEN left(l.pattern, 2) = '\+' THEN '+' || substr(l.pattern, 3)
@@ -131,7 +136,7 @@ BEGIN
                    x.name IS NOT NULL AS is_copy
               FROM numaudit.device d
               JOIN numaudit.device_line l ON l.device_id = d.id
-              LEFT JOIN sa_dup x ON x.kind = d.kind AND x.name = d.name
+              LEFT JOIN sa_dup x ON x.id = d.id
              WHERE d.hierarchy_id IN (SELECT id FROM sa_node)
             UNION ALL
             SELECT s.hierarchy_id, s.cluster, s.kind, s.name, NULL,
@@ -168,33 +173,77 @@ BEGIN
       FROM (SELECT DISTINCT n.kinds FROM sa_num n) m;
     ANALYZE sa_mask;
 
-    -- The audited entries' decisions. Only those that are not 'unchanged' are
-    -- kept (few after the first audit); the unchanged ones are only counted,
-    -- in the same pass.
+    -- The decisions, in one pass over the audited entries, kept when they are
+    -- not 'unchanged' (few after the first audit): an entry is unchanged,
+    -- updated, or skipped (Reserved or Cooling and in use); it is left
+    -- unchanged when its number is conflicted. What to add comes from the
+    -- same pass, as a full join (no second pass over the inventory, and no
+    -- NOT EXISTS probe per number):
+    --   scope customer: every node's entries are audited, so a number in use
+    --     (not conflicted) that the join finds no entry for has none anywhere
+    --     in the customer: 'added' at the customer;
+    --   scope site: a site's own use of a number (not conflicted) the site
+    --     holds no entry for: 'added' at the site, unless the customer holds
+    --     an entry for the number ('held': nothing added, skipped instead).
     CREATE TEMP TABLE sa_dec (
         id bigint, hierarchy_id bigint, num text, action text,
         old_status text, old_usage text, new_status text, new_usage text
     ) ON COMMIT DROP;
-    WITH d AS MATERIALIZED (
-        SELECT e.id, e.hierarchy_id, e.internal_number AS num, e.status, e.usage,
-               coalesce(m.status, 'Available') AS new_status, m.usage AS new_usage,
-               CASE WHEN n.conflicted THEN 'unchanged'
-                    WHEN e.status IN ('Reserved', 'Cooling') THEN
-                         CASE WHEN n.num IS NULL THEN 'unchanged' ELSE 'skipped' END
-                    WHEN (e.status, e.usage) IS DISTINCT FROM (coalesce(m.status, 'Available'), m.usage)
-                         THEN 'updated'
-                    ELSE 'unchanged' END AS action
-          FROM numaudit.number e
-          JOIN sa_node h ON h.id = e.hierarchy_id AND h.audited
-          LEFT JOIN sa_num n ON n.num = e.internal_number
-          LEFT JOIN sa_mask m ON m.kinds = n.kinds),
-    keep AS (
+    IF v_scope = 'customer' THEN
         INSERT INTO sa_dec
         SELECT d.id, d.hierarchy_id, d.num, d.action, d.status, d.usage,
-               CASE d.action WHEN 'updated' THEN d.new_status END,
-               CASE d.action WHEN 'updated' THEN d.new_usage END
-          FROM d WHERE d.action <> 'unchanged')
-    SELECT count(*) FILTER (WHERE d.action = 'unchanged') INTO v_unchanged FROM d;
+               CASE WHEN d.action IN ('updated', 'added') THEN d.new_status END,
+               CASE WHEN d.action IN ('updated', 'added') THEN d.new_usage END
+          FROM (SELECT e.id, coalesce(e.hierarchy_id, v_cust) AS hierarchy_id,
+                       coalesce(e.internal_number, n.num) AS num, e.status, e.usage,
+                       coalesce(m.status, 'Available') AS new_status, m.usage AS new_usage,
+                       CASE WHEN e.id IS NULL THEN CASE WHEN NOT n.conflicted THEN 'added' END
+                            WHEN n.conflicted THEN 'unchanged'
+                            WHEN e.status IN ('Reserved', 'Cooling') THEN
+                                 CASE WHEN n.num IS NULL THEN 'unchanged' ELSE 'skipped' END
+                            WHEN (e.status, e.usage) IS DISTINCT FROM (coalesce(m.status, 'Available'), m.usage)
+                                 THEN 'updated'
+                            ELSE 'unchanged' END AS action
+                  FROM (SELECT e.* FROM numaudit.number e
+                          JOIN sa_node h ON h.id = e.hierarchy_id AND h.audited) e
+                  FULL JOIN sa_num n ON n.num = e.internal_number
+                  LEFT JOIN sa_mask m ON m.kinds = n.kinds) d
+         WHERE d.action <> 'unchanged';
+    ELSE
+        -- The (site, number) pairs of the sites' own uses.
+        CREATE TEMP TABLE sa_pair ON COMMIT DROP AS
+        SELECT DISTINCT u.owner, u.num FROM sa_use u WHERE u.owner <> v_cust AND NOT u.wild;
+        ANALYZE sa_pair;
+        INSERT INTO sa_dec
+        SELECT d.id, d.hierarchy_id, d.num, d.action, d.status, d.usage,
+               CASE WHEN d.action IN ('updated', 'added') THEN d.new_status END,
+               CASE WHEN d.action IN ('updated', 'added') THEN d.new_usage END
+          FROM (SELECT e.id, coalesce(e.hierarchy_id, p.owner) AS hierarchy_id,
+                       coalesce(e.internal_number, p.num) AS num, e.status, e.usage,
+                       coalesce(m.status, 'Available') AS new_status, m.usage AS new_usage,
+                       CASE WHEN e.id IS NULL THEN
+                                 CASE WHEN n.conflicted THEN NULL
+                                      WHEN c.internal_number IS NULL THEN 'added' ELSE 'held' END
+                            WHEN n.conflicted THEN 'unchanged'
+                            WHEN e.status IN ('Reserved', 'Cooling') THEN
+                                 CASE WHEN n.num IS NULL THEN 'unchanged' ELSE 'skipped' END
+                            WHEN (e.status, e.usage) IS DISTINCT FROM (coalesce(m.status, 'Available'), m.usage)
+                                 THEN 'updated'
+                            ELSE 'unchanged' END AS action
+                  FROM (SELECT e.* FROM numaudit.number e
+                          JOIN sa_node h ON h.id = e.hierarchy_id AND h.audited) e
+                  FULL JOIN sa_pair p ON p.owner = e.hierarchy_id AND p.num = e.internal_number
+                  LEFT JOIN sa_num n ON n.num = coalesce(e.internal_number, p.num)
+                  LEFT JOIN sa_mask m ON m.kinds = n.kinds
+                  LEFT JOIN (SELECT x.internal_number FROM numaudit.number x WHERE x.hierarchy_id = v_cust) c
+                         ON e.id IS NULL AND c.internal_number = p.num) d
+         WHERE d.action <> 'unchanged';
+    END IF;
+    -- Unchanged entries are only counted (a MATERIALIZED CTE counting them in
+    -- the pass above costs more than this second, narrow scan).
+    v_unchanged := (SELECT count(*) FROM numaudit.number e
+                      JOIN sa_node h ON h.id = e.hierarchy_id AND h.audited)
+                   - (SELECT count(*) FROM sa_dec d WHERE d.id IS NOT NULL);
     ANALYZE sa_dec;
 
     -- History first: audit_change rows reference their run.
@@ -228,48 +277,29 @@ BEGIN
      WHERE d.action = 'skipped';
     GET DIAGNOSTICS v_skipped = ROW_COUNT;
 
-    -- The entries to add, decided before anything is inserted (a NOT EXISTS
-    -- against numaudit.number inside the INSERT would also scan the rows the
-    -- INSERT adds, once per row: quadratic). held: the customer itself holds
-    -- an entry for the number (scope site: nothing added, skipped instead).
-    IF v_scope = 'customer' THEN
-        -- A number in use, not conflicted, with no entry anywhere in the
-        -- customer (at the customer or any site): a customer-level entry.
-        CREATE TEMP TABLE sa_add ON COMMIT DROP AS
-        SELECT v_cust AS owner, n.num, false AS held
-          FROM sa_num n
-         WHERE NOT n.conflicted
-           AND NOT EXISTS (SELECT FROM numaudit.number e JOIN sa_node h ON h.id = e.hierarchy_id
-                            WHERE e.internal_number = n.num);
-    ELSE
-        -- A site's own use of a number (not conflicted) the site holds no
-        -- entry for.
-        CREATE TEMP TABLE sa_add ON COMMIT DROP AS
-        SELECT s.owner, s.num, c.id IS NOT NULL AS held
-          FROM (SELECT DISTINCT u.owner, u.num
-                  FROM sa_use u JOIN sa_num n ON n.num = u.num
-                 WHERE u.owner <> v_cust AND NOT u.wild AND NOT n.conflicted
-                   AND NOT EXISTS (SELECT FROM numaudit.number e
-                                    WHERE e.hierarchy_id = u.owner AND e.internal_number = u.num)) s
-          LEFT JOIN numaudit.number c ON c.hierarchy_id = v_cust AND c.internal_number = s.num;
-    END IF;
-    ANALYZE sa_add;
-
     -- Held at customer level: one skipped row per number, however many sites
     -- use it.
     INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action, detail)
-    SELECT DISTINCT v_run, v_path, NULL::text, a.num, 'skipped', 'held at customer level'
-      FROM sa_add a WHERE a.held;
+    SELECT DISTINCT v_run, v_path, NULL::text, d.num, 'skipped', 'held at customer level'
+      FROM sa_dec d WHERE d.action = 'held';
     GET DIAGNOSTICS v_n = ROW_COUNT;
     v_skipped := v_skipped + v_n;
+
+    -- A loader may have supplied entry ids without moving the identity
+    -- sequence past them: move it (as numaudit does), or an addition could
+    -- collide on the primary key. One index probe for max(id).
+    PERFORM setval('numaudit.number_id_seq'::regclass, m.max_id)
+       FROM (SELECT max(e.id) AS max_id FROM numaudit.number e) m, numaudit.number_id_seq s
+      WHERE m.max_id >= CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END
+        AND EXISTS (SELECT FROM sa_dec d WHERE d.action = 'added');
 
     -- Additions; an entry an application inserted meanwhile wins and is not
     -- reported (ON CONFLICT DO NOTHING returns nothing for it).
     WITH ins AS (
         INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage)
-        SELECT a.owner, a.num, m.status, m.usage
-          FROM sa_add a JOIN sa_num n ON n.num = a.num JOIN sa_mask m ON m.kinds = n.kinds
-         WHERE NOT a.held
+        SELECT d.hierarchy_id, d.num, d.new_status, d.new_usage
+          FROM sa_dec d WHERE d.action = 'added'
+         ORDER BY d.hierarchy_id, d.num  -- the unique index is filled in order
         ON CONFLICT (hierarchy_id, internal_number) DO NOTHING
         RETURNING hierarchy_id, internal_number, status, usage)
     INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action,
