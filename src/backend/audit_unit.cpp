@@ -98,14 +98,12 @@ void read_inputs(core::Planner& planner, const UnitRequest& req) {
     });
 }
 
-// One site of audit() (req.selected is that site): its entries and uses,
-// then by its numbers the customer's entries and, for a flat customer, the
-// uses elsewhere in the customer that decide those numbers (conflicts
-// included), instead of the whole customer again for every site.
-void read_site_step(core::Planner& planner, const UnitRequest& req) {
+// One site of an slc customer's audit() (req.selected is that site): its own
+// entries and uses are all that count; the customer's entries are read only
+// for the numbers the site uses and holds no entry for.
+void read_slc_site(core::Planner& planner, const UnitRequest& req) {
     const Customer& customer = *req.customer;
     const std::int64_t site = req.selected->front().id;
-    const bool flat = customer.dial_plan == core::DialPlan::Flat;
 
     scan(Stmt::ReadKinds, Args{}, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r)
@@ -113,21 +111,8 @@ void read_site_step(core::Planner& planner, const UnitRequest& req) {
                                    static_cast<int>(b.at(r, 3).num));
     });
     planner.add_site(site, req.selected->front().name, true);
-    // A flat customer's conflicts are the run's customer-wide unit's to
-    // report; this unit only leaves their numbers alone.
-    if (flat) planner.set_report_conflicts(false);
-    // Other sites own uses of the site's numbers; they are never reported
-    // (conflicts are not, in this unit), so they need no name.
-    std::unordered_set<std::int64_t> known{customer.id, site};
-    auto add_use = [&](const Batch& b, int r) {
-        std::int64_t owner = b.at(r, 0).num;
-        if (known.insert(owner).second) planner.add_site(owner, {}, false);
-        planner.add_use(owner, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
-                        static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
-    };
 
-    // The site's numbers: its entries' and its own single-number uses'.
-    std::unordered_set<std::string> numbers;
+    std::unordered_set<std::string> numbers, missing;
     std::string buffer;
     Args site_args;
     site_args.values[0] = Int64GetDatum(site);
@@ -138,55 +123,51 @@ void read_site_step(core::Planner& planner, const UnitRequest& req) {
             numbers.emplace(b.at(r, 2).text());
         }
     });
-    // Numbers the site uses and holds no entry for: only those can be held
-    // at customer level.
-    std::unordered_set<std::string> missing;
     scan(Stmt::ReadSiteUses, site_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
-            add_use(b, r);
+            planner.add_use(b.at(r, 0).num, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
+                            static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
             core::normalize_pattern(b.at(r, 5).text(), buffer);
-            if (core::is_wildcard(buffer)) continue;
-            if (numbers.insert(buffer).second) missing.insert(buffer);
+            if (!core::is_wildcard(buffer) && !numbers.count(buffer)) missing.insert(buffer);
         }
     });
-    if (!missing.empty()) {
-        std::vector<core::OptText> list(missing.begin(), missing.end());
-        Args held_args;
-        pg_call([&] {
-            held_args.values[0] = Int64GetDatum(customer.id);
-            held_args.values[1] = text_array_Unsafe(list.data(), list.size());
-        });
-        scan(Stmt::ReadHeldEntries, held_args, [&](const Batch& b) {
-            for (int r = 0; r < b.rows; ++r)
-                planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(),
-                                  b.at(r, 3).text(), b.at(r, 4).opt_text());
-        });
-    }
-    if (!flat || numbers.empty()) return;  // an slc site's own uses are all that count
-    std::vector<core::OptText> list(numbers.begin(), numbers.end());
-    Args related_args;
+    if (missing.empty()) return;
+    std::vector<core::OptText> list(missing.begin(), missing.end());
+    Args held_args;
     pg_call([&] {
-        related_args.values[0] = Int64GetDatum(site);
-        related_args.values[1] = Int64GetDatum(customer.id);
-        related_args.values[2] = text_array_Unsafe(list.data(), list.size());
+        held_args.values[0] = Int64GetDatum(customer.id);
+        held_args.values[1] = text_array_Unsafe(list.data(), list.size());
     });
-    scan(Stmt::ReadRelatedUses, related_args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r) add_use(b, r);
+    scan(Stmt::ReadHeldEntries, held_args, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r)
+            planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
+                              b.at(r, 4).opt_text());
     });
 }
 
+// Indexes into the plan's updates, inserts or rows: all of them, or one
+// site's (audit() applies a run's plan site by site).
+using Selection = std::pmr::vector<std::uint32_t>;
+
+Selection all_of(std::size_t n, std::pmr::memory_resource* mr) {
+    Selection all(mr);
+    all.reserve(n);
+    for (std::uint32_t i = 0; i < n; ++i) all.push_back(i);
+    return all;
+}
+
 // Applies the updates; rows whose entry changed meanwhile are not reported.
-void write_updates(const core::Plan& plan, std::vector<char>& emitted, core::Counts& counts,
-                   MemoryContext batch, std::pmr::memory_resource* mr) {
+void write_updates(const core::Plan& plan, const Selection& which, std::vector<char>& emitted,
+                   core::Counts& counts, MemoryContext batch, std::pmr::memory_resource* mr) {
     std::pmr::vector<std::int64_t> ids(mr), holders(mr);
     std::pmr::vector<std::int32_t> rows(mr);
     std::pmr::vector<OptText> nums(mr), olds(mr), oldu(mr), news(mr), newu(mr);
-    for (std::size_t start = 0; start < plan.updates.size(); start += kWriteBatch) {
-        std::size_t end = std::min(plan.updates.size(), start + kWriteBatch);
+    for (std::size_t start = 0; start < which.size(); start += kWriteBatch) {
+        std::size_t end = std::min(which.size(), start + kWriteBatch);
         ids.clear(), holders.clear(), nums.clear(), rows.clear();
         olds.clear(), oldu.clear(), news.clear(), newu.clear();
         for (std::size_t i = start; i < end; ++i) {
-            const auto& u = plan.updates[i];
+            const auto& u = plan.updates[which[i]];
             const core::ResultRow row = plan.rows[u.row];
             ids.push_back(u.entry_id);
             holders.push_back(u.holder);
@@ -215,19 +196,19 @@ void write_updates(const core::Plan& plan, std::vector<char>& emitted, core::Cou
         });
         reset_batch(batch);
     }
-    for (const auto& u : plan.updates)
-        if (!emitted[u.row]) --counts.updated;
+    for (auto i : which)
+        if (!emitted[plan.updates[i].row]) --counts.updated;
 }
 
 // Inserts the new entries; one an application added meanwhile is left as is.
 // A row skipped only because its id was taken (a loader's own id, or one
 // handed out concurrently) is retried with a fresh id.
-void write_inserts(const core::Plan& plan, std::vector<char>& emitted, core::Counts& counts,
-                   MemoryContext batch, std::pmr::memory_resource* mr) {
+void write_inserts(const core::Plan& plan, const Selection& which, std::vector<char>& emitted,
+                   core::Counts& counts, MemoryContext batch, std::pmr::memory_resource* mr) {
     constexpr int kMaxAttempts = 8;
-    if (plan.inserts.empty()) return;
+    if (which.empty()) return;
     std::pmr::vector<std::uint32_t> pending(mr), retry(mr), skipped(mr);
-    for (std::uint32_t i = 0; i < plan.inserts.size(); ++i) {
+    for (auto i : which) {
         pending.push_back(i);
         emitted[plan.inserts[i].row] = 0;  // until the database says it was added
     }
@@ -319,12 +300,13 @@ void write_inserts(const core::Plan& plan, std::vector<char>& emitted, core::Cou
         }
         pending.swap(retry);
     }
-    for (const auto& a : plan.inserts)
-        if (!emitted[a.row]) --counts.added;
+    for (auto i : which)
+        if (!emitted[plan.inserts[i].row]) --counts.added;
 }
 
-void write_history(std::int64_t run_id, const core::Plan& plan, const std::vector<char>& emitted,
-                   MemoryContext batch, std::pmr::memory_resource* mr) {
+void write_history(std::int64_t run_id, const core::Plan& plan, const Selection& which,
+                   const std::vector<char>& emitted, MemoryContext batch,
+                   std::pmr::memory_resource* mr) {
     std::pmr::vector<OptText> cols[9] = {
         std::pmr::vector<OptText>(mr), std::pmr::vector<OptText>(mr),
         std::pmr::vector<OptText>(mr), std::pmr::vector<OptText>(mr),
@@ -343,7 +325,7 @@ void write_history(std::int64_t run_id, const core::Plan& plan, const std::vecto
         reset_batch(batch);
         for (auto& c : cols) c.clear();
     };
-    for (std::size_t i = 0; i < plan.rows.size(); ++i) {
+    for (auto i : which) {
         if (!emitted[i]) continue;
         const core::ResultRow r = plan.rows[i];
         cols[0].push_back(r.hierarchy);
@@ -398,8 +380,15 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
         ContextResource mr(cxt.audit, static_cast<std::size_t>(g_max_memory_mb) * 1024 * 1024);
         core::Planner planner(&mr, req.customer->dial_plan, req.scope, req.customer->id,
                               req.customer->path);
+        // Destroyed before the planner, also when an error unwinds: the
+        // planner's containers then free nothing piecemeal (the context is
+        // deleted at once below), which keeps a cancel quick.
+        struct StopFreeing {
+            ContextResource& mr;
+            ~StopFreeing() { mr.stop_freeing(); }
+        } stop_freeing{mr};
         if (req.run_step && req.scope == core::Scope::Site && !req.selected->empty())
-            read_site_step(planner, req);
+            read_slc_site(planner, req);
         else
             read_inputs(planner, req);
         core::Plan plan = planner.plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); });
@@ -407,19 +396,151 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
         std::vector<char> emitted(plan.rows.size(), 1);
         if (req.run_step && req.run_id) skip_reported_held(req.run_id, plan, emitted, counts);
         if (!req.dry_run) {
-            write_updates(plan, emitted, counts, cxt.batch, &mr);
-            write_inserts(plan, emitted, counts, cxt.batch, &mr);
-            if (req.run_id) write_history(req.run_id, plan, emitted, cxt.batch, &mr);
+            write_updates(plan, all_of(plan.updates.size(), &mr), emitted, counts, cxt.batch, &mr);
+            write_inserts(plan, all_of(plan.inserts.size(), &mr), emitted, counts, cxt.batch, &mr);
+            if (req.run_id)
+                write_history(req.run_id, plan, all_of(plan.rows.size(), &mr), emitted, cxt.batch,
+                              &mr);
         }
         for (std::size_t i = 0; i < plan.rows.size(); ++i)
             if (emitted[i]) emit(plan.rows[i]);
         pg_call([&] {
-            elog(DEBUG1, "numaudit: %zu result rows; working memory peak %zu kB (numaudit.max_memory)",
+            elog(DEBUG1,
+                 "numaudit: %zu result rows; working memory peak %zu kB (numaudit.max_memory)",
                  plan.rows.size(), mr.peak() / 1024);
         });
+        mr.stop_freeing();
     }
     pg_call([&] { MemoryContextDelete(cxt.audit); });
     return counts;
+}
+
+// ---------------------------------------------------------------------------
+// The plan of an audit() run, kept from its first unit to its last
+
+namespace {
+
+// Lives across the run's commits: everything is in a context under
+// TopMemoryContext, deleted at once by forget_run_plan (destructors are not
+// run: the objects own nothing outside that context).
+struct RunPlan {
+    std::int64_t run_id = 0;
+    MemoryContext cxt = nullptr;
+    ContextResource* mr = nullptr;
+    core::Planner* planner = nullptr;
+    core::Plan* plan = nullptr;
+    // (node id, index) sorted by node id: each site's updates, inserts, rows.
+    std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>* updates = nullptr;
+    std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>* inserts = nullptr;
+    std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>* rows = nullptr;
+};
+RunPlan g_run_plan;
+
+template <class T, class... A>
+T* make_in(ContextResource* mr, A&&... args) {
+    return ::new (mr->allocate(sizeof(T), alignof(T))) T(std::forward<A>(args)...);
+}
+
+using ByNode = std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>;
+
+Selection select_node(const ByNode& by_node, std::int64_t node, std::pmr::memory_resource* mr) {
+    Selection out(mr);
+    auto lo =
+        std::lower_bound(by_node.begin(), by_node.end(), std::make_pair(node, std::uint32_t{0}));
+    for (auto it = lo; it != by_node.end() && it->first == node; ++it) out.push_back(it->second);
+    return out;
+}
+
+}  // namespace
+
+void forget_run_plan() noexcept {
+    if (!g_run_plan.cxt) return;
+    g_run_plan.mr->stop_freeing();
+    MemoryContextDelete(g_run_plan.cxt);
+    g_run_plan = RunPlan{};
+}
+
+core::Counts audit_run_plan(const UnitRequest& req) {
+    forget_run_plan();
+    RunPlan rp;
+    pg_call([&] {
+        rp.cxt =
+            AllocSetContextCreate(TopMemoryContext, "numaudit run plan", ALLOCSET_DEFAULT_SIZES);
+    });
+    rp.run_id = req.run_id;
+    core::Counts counts;
+    try {
+        void* place = nullptr;
+        pg_call([&] { place = MemoryContextAlloc(rp.cxt, sizeof(ContextResource)); });
+        rp.mr = ::new (place)
+            ContextResource(rp.cxt, static_cast<std::size_t>(g_max_memory_mb) * 1024 * 1024);
+        rp.planner = make_in<core::Planner>(rp.mr, rp.mr, req.customer->dial_plan, req.scope,
+                                            req.customer->id, req.customer->path);
+        read_inputs(*rp.planner, req);
+        rp.plan = make_in<core::Plan>(
+            rp.mr, rp.planner->plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); }));
+        const core::Plan& plan = *rp.plan;
+        rp.updates = make_in<ByNode>(rp.mr, rp.mr);
+        rp.inserts = make_in<ByNode>(rp.mr, rp.mr);
+        rp.rows = make_in<ByNode>(rp.mr, rp.mr);
+        for (std::uint32_t i = 0; i < plan.updates.size(); ++i)
+            rp.updates->emplace_back(plan.updates[i].holder, i);
+        for (std::uint32_t i = 0; i < plan.inserts.size(); ++i)
+            rp.inserts->emplace_back(plan.inserts[i].holder, i);
+        for (std::uint32_t i = 0; i < plan.rows.size(); ++i)
+            rp.rows->emplace_back(plan.rows.node_id(i), i);
+        // Stable: a site's updates stay in entry id order (the locking order).
+        for (ByNode* v : {rp.updates, rp.inserts, rp.rows}) std::stable_sort(v->begin(), v->end());
+
+        // This unit reports what belongs to no site: the conflicts and the
+        // numbers held at customer level, both at the customer.
+        Selection mine = select_node(*rp.rows, req.customer->id, rp.mr);
+        std::vector<char> emitted(plan.rows.size(), 1);
+        for (auto i : mine) {
+            if (plan.rows.action(i) == core::Action::Conflict) ++counts.conflicts;
+            if (plan.rows.action(i) == core::Action::Skipped) ++counts.skipped;
+        }
+        MemoryContext batch = nullptr;
+        pg_call([&] {
+            batch = AllocSetContextCreate(CurrentMemoryContext, "numaudit batch",
+                                          ALLOCSET_DEFAULT_SIZES);
+        });
+        write_history(req.run_id, plan, mine, emitted, batch, rp.mr);
+        pg_call([&] { MemoryContextDelete(batch); });
+    } catch (...) {
+        if (rp.mr) rp.mr->stop_freeing();
+        MemoryContextDelete(rp.cxt);
+        throw;
+    }
+    g_run_plan = rp;
+    return counts;
+}
+
+bool audit_run_site(std::int64_t run_id, std::int64_t site_id, core::Counts& counts) {
+    RunPlan& rp = g_run_plan;
+    if (!rp.plan || rp.run_id != run_id) return false;
+    const core::Plan& plan = *rp.plan;
+    counts = core::Counts{};
+    Selection updates = select_node(*rp.updates, site_id, rp.mr);
+    Selection inserts = select_node(*rp.inserts, site_id, rp.mr);
+    Selection rows = select_node(*rp.rows, site_id, rp.mr);
+    counts.updated = static_cast<std::int64_t>(updates.size());
+    counts.added = static_cast<std::int64_t>(inserts.size());
+    for (auto i : rows)
+        if (plan.rows.action(i) == core::Action::Skipped) ++counts.skipped;
+    for (const auto& [node, n] : plan.unchanged_by_node)
+        if (node == site_id) counts.unchanged = n;
+    std::vector<char> emitted(plan.rows.size(), 1);
+    MemoryContext batch = nullptr;
+    pg_call([&] {
+        batch =
+            AllocSetContextCreate(CurrentMemoryContext, "numaudit batch", ALLOCSET_DEFAULT_SIZES);
+    });
+    write_updates(plan, updates, emitted, counts, batch, rp.mr);
+    write_inserts(plan, inserts, emitted, counts, batch, rp.mr);
+    write_history(run_id, plan, rows, emitted, batch, rp.mr);
+    pg_call([&] { MemoryContextDelete(batch); });
+    return true;
 }
 
 }  // namespace numaudit::backend

@@ -27,7 +27,7 @@ void* ContextResource::do_allocate(std::size_t bytes, std::size_t alignment) {
 void ContextResource::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
     // Over-aligned blocks (a monotonic buffer's few large ones) are not
     // freed alone: their start is not the chunk's. The context frees them.
-    if (alignment > MAXIMUM_ALIGNOF) return;
+    if (!freeing_ || alignment > MAXIMUM_ALIGNOF) return;
     allocated_ -= bytes;
     pfree(p);
 }

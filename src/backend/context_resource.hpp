@@ -17,6 +17,11 @@ class ContextResource final : public std::pmr::memory_resource {
   public:
     // `limit` in bytes; 0 means no limit beyond what the system gives.
     ContextResource(MemoryContext cxt, std::size_t limit) noexcept : cxt_(cxt), limit_(limit) {}
+    // From now on memory given back is left to the context's deletion: the
+    // containers of a finished (or failed) audit are dropped in one go
+    // instead of chunk by chunk.
+    void stop_freeing() noexcept { freeing_ = false; }
+
     // Bytes in use now, and the most ever in use.
     std::size_t allocated() const noexcept { return allocated_; }
     std::size_t peak() const noexcept { return peak_; }
@@ -32,6 +37,7 @@ class ContextResource final : public std::pmr::memory_resource {
     std::size_t limit_;
     std::size_t allocated_ = 0;
     std::size_t peak_ = 0;
+    bool freeing_ = true;
 };
 
 }  // namespace numaudit::backend

@@ -162,8 +162,7 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
     // has copied them: a million rows must not pile up in SPI's context.
     MemoryContext row_cxt = nullptr;
     pg_call([&] {
-        row_cxt = AllocSetContextCreate(CurrentMemoryContext, "numaudit row",
-                                        ALLOCSET_SMALL_SIZES);
+        row_cxt = AllocSetContextCreate(CurrentMemoryContext, "numaudit row", ALLOCSET_SMALL_SIZES);
     });
     core::Counts counts = audit_unit(unit, [&](const core::ResultRow& row) {
         pg_call([&] {
@@ -202,6 +201,7 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
     Request req = read_request(fcinfo);
     spi_connect();
     resolve(req);
+    forget_run_plan();  // of an earlier run of this session that did not end
     exec(Stmt::ReapStaleRuns, Args{});
     std::int64_t run_id = insert_run(req, sites_total(req), "audit");
     std::vector<std::int64_t> units;
@@ -239,6 +239,7 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     Request req;
     std::optional<std::string> site_name;
     bool found = false, customer_found = false;
+    int named_sites = 0;
     {
         Args args;
         args.values[0] = Int64GetDatum(run_id);
@@ -255,6 +256,7 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
             req.customer.dial_plan =
                 b.at(0, 5).text() == "slc" ? core::DialPlan::Slc : core::DialPlan::Flat;
             if (auto name = b.at(0, 6).opt_text()) site_name = std::string(*name);
+            named_sites = static_cast<int>(b.at(0, 7).num);
         });
     }
     if (!found)
@@ -268,9 +270,11 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
                                "customer \"" + req.customer.path + "\" no longer exists");
     req.scope = core::parse_scope(std::string_view(scope_text));
     check_auditable(req.customer, req.scope);
+    const bool flat = req.customer.dial_plan == core::DialPlan::Flat;
     int done = 0;
+    core::Counts counts;
     if (req.scope == core::Scope::Site && unit_id != req.customer.id) {
-        // One site: it reads only what it needs (no list of every site).
+        // One site.
         if (!site_name)
             throw core::AuditError(core::sqlstate::kUndefinedObject,
                                    "site " + std::to_string(unit_id) +
@@ -279,14 +283,47 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
         req.selected.push_back(Site{unit_id, *site_name});
         req.all_sites = req.selected;
         done = 1;
+        lock_for_audit(req.customer, req.scope, req.selected, false);
+        if (flat) {
+            // Its part of the plan the run's first unit made.
+            if (!audit_run_site(run_id, unit_id, counts))
+                throw core::AuditError(
+                    core::sqlstate::kObjectNotInPrerequisiteState,
+                    "audit run " + std::to_string(run_id) + " has no plan in this session",
+                    "numaudit._audit_step is internal to CALL numaudit.audit.",
+                    "Run the audit with CALL numaudit.audit.");
+        } else {
+            // An slc site: its own entries and uses are all it needs.
+            UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false,
+                             run_id,        true};
+            counts = audit_unit(unit, [](const core::ResultRow&) {});
+        }
     } else {
-        // The whole customer: scope customer, or a flat customer's conflicts.
         req.all_sites = list_sites(req.customer);
-        if (req.scope == core::Scope::Customer) done = static_cast<int>(req.all_sites.size());
+        if (req.scope == core::Scope::Customer) {
+            done = static_cast<int>(req.all_sites.size());
+        } else if (flat) {
+            // A flat customer's first unit: plans every site of the run.
+            Args args;
+            args.values[0] = Int64GetDatum(run_id);
+            scan(Stmt::RunSites, args, [&](const Batch& b) {
+                for (int r = 0; r < b.rows; ++r)
+                    req.selected.push_back(Site{b.at(r, 0).num, std::string(b.at(r, 1).text())});
+            });
+            if (named_sites > 0 && static_cast<int>(req.selected.size()) != named_sites)
+                throw core::AuditError(core::sqlstate::kUndefinedObject,
+                                       "a site of audit run " + std::to_string(run_id) +
+                                           " no longer exists under customer \"" +
+                                           req.customer.path + "\"");
+        }
+        lock_for_audit(req.customer, req.scope, req.selected, false);
+        UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false,
+                         run_id,        true};
+        if (req.scope == core::Scope::Site && flat)
+            counts = audit_run_plan(unit);
+        else
+            counts = audit_unit(unit, [](const core::ResultRow&) {});
     }
-    lock_for_audit(req.customer, req.scope, req.selected, false);
-    UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false, run_id, true};
-    core::Counts counts = audit_unit(unit, [](const core::ResultRow&) {});
     Args args;
     count_args(args, run_id, counts, done);
     exec(Stmt::StepRun, args);

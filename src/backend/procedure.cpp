@@ -7,6 +7,7 @@
 // so PostgreSQL errors may pass through it. The work itself runs in the
 // guarded SQL functions numaudit._audit_start/_audit_step (which also fix
 // their search_path, something a committing procedure cannot do).
+#include "backend/audit_unit.hpp"
 #include "backend/locks.hpp"
 #include "backend/pg.hpp"
 
@@ -81,10 +82,12 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
     { run_units(nonatomic, run_id, units, nunits); }
     PG_CATCH();
     {
+        numaudit::backend::forget_run_plan();
         numaudit::backend::unlock_run_Unsafe(run_id);
         PG_RE_THROW();
     }
     PG_END_TRY();
+    numaudit::backend::forget_run_plan();
     numaudit::backend::unlock_run_Unsafe(run_id);
     SPI_finish();
     PG_RETURN_VOID();

@@ -151,7 +151,8 @@ SELECT $1, u.* FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_
     {R"SQL(
 SELECT r.scope, r.status, r.customer, c.id, c.number_management, c.dial_plan,
        (SELECT s.name FROM numaudit.hierarchy s
-         WHERE s.id = $2 AND s.parent_id = c.id AND s.kind = 'site')
+         WHERE s.id = $2 AND s.parent_id = c.id AND s.kind = 'site'),
+       coalesce(pg_catalog.cardinality(r.sites), 0)
   FROM numaudit.audit_run r
   LEFT JOIN numaudit.hierarchy c ON c.id = r.customer_id AND c.kind = 'customer'
  WHERE r.id = $1)SQL",
@@ -184,40 +185,15 @@ INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage)
 SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)))SQL",
      4,
      {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID}},
-    // ReadRelatedUses($1 site, $2 customer, $3 numbers): the uses of a flat
-    // customer that one site's audit needs besides the site's own: every use
-    // of its numbers elsewhere in the customer, and every line of the copies
-    // (same kind and name, another cluster) of the devices involved. Devices
-    // are found through the indexes on replace(pattern) and (kind, name).
+    // RunSites($1 run id): the sites a run audits (its names, or all).
     {R"SQL(
-WITH num_dev AS (
-    SELECT DISTINCT d.id, d.kind, d.name
-      FROM numaudit.device_line l
-      JOIN numaudit.device d ON d.id = l.device_id
-      JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-     WHERE pg_catalog.replace(l.pattern, E'\\+', '+') = ANY ($3)
-       AND h.id <> $1 AND (h.id = $2 OR (h.parent_id = $2 AND h.kind = 'site'))),
-involved AS (
-    SELECT d.kind, d.name FROM numaudit.device d WHERE d.hierarchy_id = $1
-    UNION
-    SELECT nd.kind, nd.name FROM num_dev nd),
-dev AS (
-    SELECT nd.id FROM num_dev nd
-    UNION
-    SELECT c.id FROM involved i
-      JOIN numaudit.device c ON c.kind = i.kind AND c.name = i.name
-      JOIN numaudit.hierarchy h ON h.id = c.hierarchy_id
-     WHERE h.id <> $1 AND (h.id = $2 OR (h.parent_id = $2 AND h.kind = 'site')))
-SELECT d.hierarchy_id, d.cluster, d.kind, d.name, l.line_index, l.pattern
-  FROM dev JOIN numaudit.device d ON d.id = dev.id
-  JOIN numaudit.device_line l ON l.device_id = d.id
-UNION ALL
-SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
-  FROM numaudit.service s JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id
- WHERE pg_catalog.replace(s.pattern, E'\\+', '+') = ANY ($3)
-   AND h.id <> $1 AND (h.id = $2 OR (h.parent_id = $2 AND h.kind = 'site')))SQL",
-     3,
-     {INT8OID, INT8OID, TEXTARRAYOID}},
+SELECT h.id, h.name
+  FROM numaudit.audit_run r
+  JOIN numaudit.hierarchy h ON h.parent_id = r.customer_id AND h.kind = 'site'
+ WHERE r.id = $1 AND (coalesce(pg_catalog.cardinality(r.sites), 0) = 0 OR h.name = ANY (r.sites))
+ ORDER BY h.name)SQL",
+     1,
+     {INT8OID}},
     // ReadSiteUses($1 node), ReadSiteEntries($1 node): one node's, with a
     // plain key (the array forms' generic plans may scan whole tables).
     {R"SQL(

@@ -59,7 +59,7 @@ enum class Stmt : int {
     LockEntries,
     ReapStaleRuns,
     InsertEntriesPlain,
-    ReadRelatedUses,
+    RunSites,
     ReadSiteUses,
     ReadSiteEntries,
     ReadHeldEntries,

@@ -144,6 +144,8 @@ std::uint32_t Planner::Interner::intern(std::string_view s) {
 
 ResultRow RowTable::operator[](std::size_t i) const { return source_->row_of(records_[i]); }
 
+Id RowTable::node_id(std::size_t i) const noexcept { return source_->nodes_[records_[i].node].id; }
+
 ResultRow Planner::row_of(const RowRecord& r) const {
     auto text = [&](std::uint32_t id) -> OptText {
         if (id == kNone) return std::nullopt;
@@ -424,7 +426,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                     numbers.push_back(u.number != kNone ? numbers_.text(u.number)
                                                         : strings_.text(u.pattern));
                 }
-                if (report_conflicts_) {
+                {
                     detail.assign(strings_.text(kinds_[first.kind].kind));
                     detail.append(" ");
                     detail.append(objects_.text(first.object));
@@ -475,7 +477,6 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                     dup_clusters.end())
                     return;
             }
-            if (!report_conflicts_) return;
             items.clear();
             for (auto i = r.begin; i < r.end; ++i) {
                 const Use& u = uses_[by_number[i]];
@@ -546,6 +547,11 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
     }
 
     // Audit the entries of the scope.
+    std::pmr::vector<std::int64_t> unchanged(nodes_.size(), 0, mr_);
+    auto keep = [&](const Entry& e) {
+        ++out.counts.unchanged;
+        ++unchanged[e.holder];
+    };
     for (const auto& e : entries_) {
         ticker.tick();
         const Node& holder = nodes_[e.holder];
@@ -553,13 +559,13 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         if (!audited) continue;
         const auto group = group_of(e.holder);
         if (in_conflict(group, e.number)) {
-            ++out.counts.unchanged;
+            keep(e);
             continue;
         }
         Range r = uses_of(group, e.number);
         if (e.status == reserved || e.status == cooling) {
             if (r.begin == r.end) {
-                ++out.counts.unchanged;
+                keep(e);
             } else {
                 RowRecord row = make_row(Action::Skipped, e.holder);
                 row.number = e.number;
@@ -574,7 +580,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         std::uint32_t status, usage;
         derive(r, status, usage);
         if (status == e.status && usage == e.usage) {
-            ++out.counts.unchanged;
+            keep(e);
             continue;
         }
         RowRecord row = make_row(Action::Updated, e.holder);
@@ -688,6 +694,9 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             i = j;
         }
     }
+
+    for (std::uint32_t n = 0; n < nodes_.size(); ++n)
+        if (unchanged[n]) out.unchanged_by_node.emplace_back(nodes_[n].id, unchanged[n]);
 
     // Sort the rows (hierarchy, number, action, detail) and re-point the
     // writes at their rows' new places. Nodes are ranked by path once; rows

@@ -93,6 +93,8 @@ class RowTable {
     bool empty() const noexcept { return records_.empty(); }
     ResultRow operator[](std::size_t i) const;
     Action action(std::size_t i) const noexcept { return records_[i].action; }
+    // The id of the node that holds the row's entry (or reports it).
+    Id node_id(std::size_t i) const noexcept;
 
     class iterator {
       public:
@@ -124,11 +126,13 @@ class RowTable {
 
 struct Plan {
     Plan(std::pmr::memory_resource* mr, const Planner* source)
-        : updates(mr), inserts(mr), rows(mr, source) {}
+        : updates(mr), inserts(mr), rows(mr, source), unchanged_by_node(mr) {}
     std::pmr::vector<EntryUpdate> updates;  // by entry_id: rows are locked in id order
     std::pmr::vector<EntryInsert> inserts;
     RowTable rows;  // sorted, ready to return
     Counts counts;
+    // counts.unchanged by the node holding the entries (nodes with any).
+    std::pmr::vector<std::pair<Id, std::int64_t>> unchanged_by_node;
 };
 
 class Planner {
@@ -149,12 +153,6 @@ class Planner {
                  std::string_view object_name, int line_index, std::string_view pattern);
     void add_entry(Id id, Id holder, std::string_view number, std::string_view status,
                    OptText usage);
-
-    // A unit that sees only part of a flat customer's uses (one site of
-    // audit() and the uses of its numbers) still finds which of its numbers
-    // are in conflict, but the conflict rows are reported by the run's
-    // customer-wide unit: with false, they are neither returned nor counted.
-    void set_report_conflicts(bool report) { report_conflicts_ = report; }
 
     // Runs the audit. `check_interrupts` is called now and then; it may throw
     // to abandon the work (the backend uses it for query cancel).
@@ -190,7 +188,6 @@ class Planner {
     std::pmr::memory_resource* mr_;
     DialPlan dial_plan_;
     Scope scope_;
-    bool report_conflicts_ = true;
     std::pmr::monotonic_buffer_resource arena_;
     Interner strings_;              // kinds, clusters, statuses, usages, paths, details
     Interner numbers_;              // single numbers

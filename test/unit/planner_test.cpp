@@ -263,15 +263,8 @@ class Scenario {
         return *this;
     }
 
-    // A unit of audit() that sees part of the customer: conflicts found, not reported.
-    Scenario& without_conflict_rows() {
-        report_conflicts_ = false;
-        return *this;
-    }
-
     Result run(const std::function<void()>& check = {}) const {
         Planner p(std::pmr::new_delete_resource(), dial_plan_, scope_, kCust, kCustPath);
-        p.set_report_conflicts(report_conflicts_);
         add_shipped_kinds(p);
         for (const auto& k : kinds_) p.add_usage_kind(k.kind, k.status, k.usage, k.rank);
         for (const auto& s : sites_) p.add_site(s.id, s.name, s.selected);
@@ -314,7 +307,6 @@ class Scenario {
     }
 
   private:
-    bool report_conflicts_ = true;
     static Result copy(const Plan& plan) {
         Result r;
         for (const auto& row : plan.rows)
@@ -1079,30 +1071,32 @@ TEST(PlannerConflicts, FlatSiteScopeReportsTheWholeCustomersConflicts) {
     EXPECT_TRUE(r.updates.empty());
 }
 
-// One site of audit() (its uses, the uses of its numbers and the copies of
-// their devices): the conflicts it finds leave their numbers alone, but the
-// rows belong to the run's customer-wide unit and are not repeated.
-TEST(PlannerConflicts, PartialUnitLeavesConflictNumbersAloneWithoutRows) {
-    Scenario s(DialPlan::Flat, Scope::Site);
-    s.three_sites(true, false, false)
-        .without_conflict_rows()
-        .phone(kParis, "CL1", "SEPX", 1, "8401")
-        .service(kRome, "CL2", "hunt_pilot", "HPR", "8401")
-        .phone(kLondon, "CL1", "SEPL", 1, "8401")
-        .phone(kParis, "CL1", "SEPD", 1, "8402")
-        .phone(kRome, "CL2", "SEPD", 1, "8403")
-        .phone(kLondon, "CL1", "SEPL", 2, "8403")
-        .phone(kLondon, "CL1", "SEPL", 3, "8404")
-        .entry(1, kLondon, "8402")
-        .entry(2, kLondon, "8405", "Used", "Device");
-    Result r = s.run();
-    EXPECT_EQ(
-        r.rows,
-        (std::vector<Row>{
-            added(kLondonPath, "London", "8404", "Used", "Device"),
-            updated(kLondonPath, "London", "8405", "Used", "Device", "Available", std::nullopt),
-        }));
-    EXPECT_EQ(r.counts, (Tally{1, 1, 1, 0, 0}));
+// audit() applies one plan site by site: each row, update and insert says
+// which node it belongs to, and the unchanged entries are counted per node.
+TEST(PlannerRows, NodesOfRowsAndUnchangedPerNode) {
+    Planner p(std::pmr::new_delete_resource(), DialPlan::Flat, Scope::Site, kCust, kCustPath);
+    add_shipped_kinds(p);
+    p.add_site(kLondon, "London", true);
+    p.add_site(kParis, "Paris", true);
+    p.add_use(kLondon, "CL1", "phone", "SEPL", 1, "8501");
+    p.add_use(kParis, "CL1", "phone", "SEPP", 1, "8502");
+    p.add_use(kParis, "CL1", "hunt_pilot", "HP", -1, "8503");
+    p.add_entry(1, kLondon, "8501", "Used", OptText("Device"));
+    p.add_entry(2, kParis, "8502", "Available", std::nullopt);
+    p.add_entry(3, kParis, "8504", "Used", OptText("Device"));
+    p.add_entry(4, kCust, "8503", "Available", std::nullopt);
+    Plan plan = p.plan();
+    // Paris: 8502 and 8504 updated; 8503 held at customer level.
+    ASSERT_EQ(plan.rows.size(), 3u);
+    EXPECT_EQ(plan.rows.node_id(0), kCust);  // held at customer level
+    EXPECT_EQ(plan.rows[0].detail, OptText("held at customer level"));
+    EXPECT_EQ(plan.rows.node_id(1), kParis);
+    EXPECT_EQ(plan.rows.node_id(2), kParis);
+    EXPECT_EQ(plan.unchanged_by_node,
+              (std::pmr::vector<std::pair<Id, std::int64_t>>{{kLondon, 1}}));
+    ASSERT_EQ(plan.updates.size(), 2u);
+    EXPECT_EQ(plan.updates[0].holder, kParis);
+    EXPECT_TRUE(plan.inserts.empty());
 }
 
 // A duplicated device's number also used elsewhere: reported as the
