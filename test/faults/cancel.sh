@@ -35,7 +35,7 @@ fault_start cancel "${FAULT_PORT:-54343}"
 fault_generate "$N" "$SITES"
 
 fault_measure_durations "$CUST"
-log "[cancel] customer scope: dry run ${D_DRY} s, full run ${D_RUN} s (so writing takes ~$(calc "$D_RUN - $D_DRY") s); one site of CALL numaudit.audit: ${D_STEP} s"
+log "[cancel] customer scope: dry run ${D_DRY} s, full run ${D_RUN} s (so writing takes ~$(calc "$D_RUN - $D_DRY") s); CALL numaudit.audit: first unit (plans every site) ~${D_PLAN} s, then ${D_STEP} s per site"
 log "[cancel] $(q "SELECT fault_prepare('site')")"
 
 declare -a LAT_RUN_CANCEL=() LAT_RUN_TIMEOUT=() LAT_PROC_CANCEL=() LAT_PROC_TIMEOUT=()
@@ -56,7 +56,7 @@ $1
 SELECT 'T1 ' || extract(epoch FROM clock_timestamp());
 RESET statement_timeout;
 SELECT 'LOCKS ' || public.fault_locks();
-SELECT 'RUN ' || concat_ws('|', id, entry_point, status, sites_done, current_site, error)
+SELECT 'RUN ' || concat_ws('|', id, entry_point, status, sites_done, coalesce(current_site, '-'), error)
   FROM numaudit.audit_run ORDER BY id DESC LIMIT 1;
 SELECT 'NEXT ' || count(*) FROM numaudit.run('$CUST', 'site', ARRAY['S0001'], dry_run => true, nowait => true);
 \\echo NEXTSTATE :SQLSTATE
@@ -156,7 +156,16 @@ try_run() { # METHOD(cancel|timeout|cancel-writing) DELAY(s) WHAT
 try_proc() { # METHOD K(sites to let finish) FRACTION(of the next site)
     local method=$1 k=$2 frac=$3 ms=0 pid tdue="" lat label run id status ndone cur err want_site bad
     label="proc-$method after $k site(s) + $(calc "$frac * 100" %.0f)%"
-    [ "$method" = timeout ] && ms=$(calc "($k + $frac) * $D_STEP * 1000 + 50" %.0f)
+    # A timeout lands in the first unit (K = 0: at FRACTION of its planning)
+    # or in the site after the first K.
+    if [ "$method" = timeout ]; then
+        if [ "$k" = 0 ]; then
+            ms=$(calc "$frac * $D_PLAN * 1000" %.0f)
+            label="proc-timeout $(calc "$frac * 100" %.0f)% into planning the run"
+        else
+            ms=$(calc "($D_PLAN + ($k + $frac) * $D_STEP) * 1000 + 50" %.0f)
+        fi
+    fi
     write_session "CALL numaudit.audit('$CUST', 'site');" "$ms"
     psql_ -qAt -f "$TRY_SQL" >"$TRY_OUT" 2>&1 &
     local bg=$!
@@ -184,10 +193,18 @@ try_proc() { # METHOD K(sites to let finish) FRACTION(of the next site)
     run=$(field "$TRY_OUT" RUN)
     IFS='|' read -r id _ status ndone cur err <<<"$run"
     [ "$status" = failed ] || fail "$label: audit_run $id is '$status', expected failed: $run"
-    want_site="S$(printf '%04d' $((ndone + 1)))"
-    [[ $err =~ ^site\ $want_site:\ canceling\ statement\ due\ to\ (user\ request|statement\ timeout)\ \(SQLSTATE\ 57014\)$ ]] ||
-        fail "$label: audit_run.error is '$err', expected 'site $want_site: canceling statement due to ... (SQLSTATE 57014)'"
-    [ "$cur" = "$want_site" ] || fail "$label: audit_run.current_site '$cur', expected $want_site"
+    if [ "$cur" = - ]; then
+        # In the first unit, before any site: no site named, nothing written.
+        [ "$ndone" = 0 ] || fail "$label: failed outside a site after $ndone site(s)"
+        [[ $err =~ ^canceling\ statement\ due\ to\ (user\ request|statement\ timeout)\ \(SQLSTATE\ 57014\)$ ]] ||
+            fail "$label: audit_run.error is '$err', expected 'canceling statement due to ... (SQLSTATE 57014)'"
+        cur="(planning)"
+    else
+        want_site="S$(printf '%04d' $((ndone + 1)))"
+        [[ $err =~ ^site\ $want_site:\ canceling\ statement\ due\ to\ (user\ request|statement\ timeout)\ \(SQLSTATE\ 57014\)$ ]] ||
+            fail "$label: audit_run.error is '$err', expected 'site $want_site: canceling statement due to ... (SQLSTATE 57014)'"
+        [ "$cur" = "$want_site" ] || fail "$label: audit_run.current_site '$cur', expected $want_site"
+    fi
     local counts
     counts=$(q "SELECT fault_state_counts()")
     [[ $counts == "before=$((SITES - ndone)) after=$ndone both=1 neither=0" ]] ||
@@ -228,14 +245,14 @@ log "[cancel] CALL numaudit.audit('$CUST', 'site') cancelled part-way, $TRIES tr
 for ((t = 0; t < TRIES; t++)); do
     f=${FRACS[$((t % ${#FRACS[@]}))]}
     try_proc cancel $((1 + t % 3)) "$f"
-    try_proc timeout $((1 + t % 3)) "$f"
+    try_proc timeout $((t % 3)) "$f"
 done
 
 # --- CALL numaudit.audit cancelled between two sites ------------------------
 # A DBA's trigger on numaudit.audit_run that takes its time when the
-# procedure marks site S0003 as current holds it in _audit_mark, after S0002
-# was committed and before S0003's transaction: cancelled there, the run
-# must still end up failed, with SQLSTATE 57014.
+# procedure marks site S0003 as current holds it in _audit_mark, at the end
+# of S0002's transaction: cancelled there, the run must still end up failed,
+# with SQLSTATE 57014, and S0002 rolled back.
 try_between() {
     local label="proc-cancel between sites (in _audit_mark)" pid run id status ndone cur err counts i
     q "CREATE FUNCTION public.fault_slow_mark() RETURNS trigger LANGUAGE plpgsql AS \$\$
@@ -261,8 +278,11 @@ try_between() {
     run=$(field "$TRY_OUT" RUN)
     IFS='|' read -r id _ status ndone cur err <<<"$run"
     counts=$(q "SELECT fault_state_counts()")
-    [[ $counts == "before=$((SITES - 2)) after=2 both=1 neither=0" ]] ||
-        fail "$label: expected S0001, S0002 after and every other site before: $counts"
+    # S0003 is marked in S0002's transaction (one commit per site): a cancel
+    # there rolls S0002 back too, and the run fails at S0002.
+    [[ $counts == "before=$((SITES - 1)) after=1 both=1 neither=0" ]] ||
+        fail "$label: expected S0001 after and every other site before: $counts"
+    [[ $err == "site S0002: "* ]] || fail "$label: error '$err' does not name S0002"
     log "  $label: latency ${TRY_LAT}s, SQLSTATE $TRY_STATE, nodes $counts, locks $(field "$TRY_OUT" LOCKS)"
     log "        its audit_run row: status '$status', sites_done $ndone, current_site '$cur', error '$err'"
     [ "$status" = failed ] && [[ $err == *"canceling statement due to user request (SQLSTATE 57014)" ]] ||

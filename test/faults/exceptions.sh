@@ -15,7 +15,7 @@
 #   bash test/faults/exceptions.sh
 source "$(dirname "$0")/lib.sh"
 
-N=${FAULT_N:-5000}
+N=${FAULT_N:-50000}
 SITES=${FAULT_SITES:-10}
 CUST=FaultProv.FaultRes.Big
 

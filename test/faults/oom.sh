@@ -10,7 +10,7 @@
 # real audit, succeed in the same session). Limits tried: 1 MB, and just below
 # the smallest limit a real run needs -- when that is above what a dry run
 # needs, the real run fails after it began writing the inventory. Also
-# CALL numaudit.audit with 1 MB: its run is marked failed at the first site.
+# CALL numaudit.audit with 1 MB: its run is marked failed in its first unit.
 #   bash test/faults/oom.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -110,13 +110,14 @@ oom_session 1 "SELECT count(*) FROM numaudit.run('$CUST', 'customer', dry_run =>
 check_oom_error "$label"
 log "  $label: SQLSTATE $(field "$OUT" STATE)"
 
-# The procedure: fails at its first site and records it.
+# The procedure: fails in its first unit (which plans the whole run of this
+# flat customer, before any site) and records it.
 label="CALL numaudit.audit site scope, max_memory 1 MB"
 oom_session 1 "CALL numaudit.audit('$CUST', 'site');" 0
 check_oom_error "$label"
-run=$(q "SELECT concat_ws('|', status, sites_done, current_site, error) FROM numaudit.audit_run
-          WHERE entry_point = 'audit' ORDER BY id DESC LIMIT 1")
-[ "$run" = "failed|0|S0001|site S0001: numaudit: out of memory (SQLSTATE 53200)" ] ||
+run=$(q "SELECT concat_ws('|', status, sites_done, coalesce(current_site, '-'), error)
+           FROM numaudit.audit_run WHERE entry_point = 'audit' ORDER BY id DESC LIMIT 1")
+[ "$run" = "failed|0|-|numaudit: out of memory (SQLSTATE 53200)" ] ||
     fail "$label: audit_run row is '$run'"
 counts=$(q "SELECT fault_state_counts()")
 [[ $counts == *"after=0 both="*" neither=0" ]] || fail "$label: inventory changed: $counts"
