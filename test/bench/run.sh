@@ -7,7 +7,7 @@
 #
 # BENCH_ONLY: a regular expression; only contenders whose "name scope"
 # matches run (e.g. BENCH_ONLY='numaudit' while profiling).
-# BENCH_RBR_MAX (default 100000): largest size the row-by-row audit runs at
+# BENCH_RBR_MAX (default 1000000): largest size the row-by-row audit runs at
 # (it needs minutes per case at 1M). BENCH_OUT (default test/bench/results):
 # where results.csv, the log and performance.png go.
 #
@@ -23,7 +23,7 @@ REPO_DIR=$(cd "$BENCH_DIR/../.." && pwd)
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PG_BINDIR=$("$PG_CONFIG" --bindir)
 SIZES=${BENCH_SIZES:-"10000 100000 1000000"}
-RBR_MAX=${BENCH_RBR_MAX:-100000}
+RBR_MAX=${BENCH_RBR_MAX:-1000000}
 OUT=${BENCH_OUT:-$BENCH_DIR/results}
 PGDIR=${BENCH_PGDIR:-/tmp/numaudit-bench}
 PORT=${BENCH_PGPORT:-54370}
