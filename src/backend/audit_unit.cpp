@@ -52,15 +52,31 @@ void reset_batch(MemoryContext batch) {
 
 Datum int8_datum(std::int64_t v) { return Int64GetDatum(v); }
 
-void read_inputs(core::Planner& planner, const UnitRequest& req) {
-    const Customer& customer = *req.customer;
-    const bool flat = customer.dial_plan == core::DialPlan::Flat;
-
+// The planner's inputs, from result rows of ReadKinds, ReadUses/ReadSiteUses
+// and ReadEntries/ReadSiteEntries/ReadHeldEntries (their column orders).
+void read_kinds(core::Planner& planner) {
     scan(Stmt::ReadKinds, Args{}, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r)
             planner.add_usage_kind(b.at(r, 0).text(), b.at(r, 1).text(), b.at(r, 2).text(),
                                    static_cast<int>(b.at(r, 3).num));
     });
+}
+
+void add_use(core::Planner& planner, const Batch& b, int r) {
+    planner.add_use(b.at(r, 0).num, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
+                    static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
+}
+
+void add_entry(core::Planner& planner, const Batch& b, int r) {
+    planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
+                      b.at(r, 4).opt_text());
+}
+
+void read_inputs(core::Planner& planner, const UnitRequest& req) {
+    const Customer& customer = *req.customer;
+    const bool flat = customer.dial_plan == core::DialPlan::Flat;
+
+    read_kinds(planner);
 
     std::unordered_set<std::int64_t> selected;
     for (const auto& s : *req.selected) selected.insert(s.id);
@@ -85,16 +101,12 @@ void read_inputs(core::Planner& planner, const UnitRequest& req) {
     Args uses_args;
     pg_call([&] { uses_args.values[0] = int8_array_Unsafe(owners.data(), owners.size()); });
     scan(Stmt::ReadUses, uses_args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r)
-            planner.add_use(b.at(r, 0).num, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
-                            static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
+        for (int r = 0; r < b.rows; ++r) add_use(planner, b, r);
     });
     Args entry_args;
     pg_call([&] { entry_args.values[0] = int8_array_Unsafe(holders.data(), holders.size()); });
     scan(Stmt::ReadEntries, entry_args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r)
-            planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
-                              b.at(r, 4).opt_text());
+        for (int r = 0; r < b.rows; ++r) add_entry(planner, b, r);
     });
 }
 
@@ -105,11 +117,7 @@ void read_slc_site(core::Planner& planner, const UnitRequest& req) {
     const Customer& customer = *req.customer;
     const std::int64_t site = req.selected->front().id;
 
-    scan(Stmt::ReadKinds, Args{}, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r)
-            planner.add_usage_kind(b.at(r, 0).text(), b.at(r, 1).text(), b.at(r, 2).text(),
-                                   static_cast<int>(b.at(r, 3).num));
-    });
+    read_kinds(planner);
     planner.add_site(site, req.selected->front().name, true);
 
     std::unordered_set<std::string> numbers, missing;
@@ -118,15 +126,13 @@ void read_slc_site(core::Planner& planner, const UnitRequest& req) {
     site_args.values[0] = Int64GetDatum(site);
     scan(Stmt::ReadSiteEntries, site_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
-            planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
-                              b.at(r, 4).opt_text());
+            add_entry(planner, b, r);
             numbers.emplace(b.at(r, 2).text());
         }
     });
     scan(Stmt::ReadSiteUses, site_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
-            planner.add_use(b.at(r, 0).num, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
-                            static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
+            add_use(planner, b, r);
             core::normalize_pattern(b.at(r, 5).text(), buffer);
             if (!core::is_wildcard(buffer) && !numbers.count(buffer)) missing.insert(buffer);
         }
@@ -139,15 +145,16 @@ void read_slc_site(core::Planner& planner, const UnitRequest& req) {
         held_args.values[1] = text_array_Unsafe(list.data(), list.size());
     });
     scan(Stmt::ReadHeldEntries, held_args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r)
-            planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
-                              b.at(r, 4).opt_text());
+        for (int r = 0; r < b.rows; ++r) add_entry(planner, b, r);
     });
 }
 
 // Indexes into the plan's updates, inserts or rows: all of them, or one
 // site's (audit() applies a run's plan site by site).
 using Selection = std::pmr::vector<std::uint32_t>;
+// Per result row: still reported (1), or dropped because its write did not
+// apply or an earlier unit of the run reported it (0).
+using Emitted = std::pmr::vector<char>;
 
 Selection all_of(std::size_t n, std::pmr::memory_resource* mr) {
     Selection all(mr);
@@ -157,7 +164,7 @@ Selection all_of(std::size_t n, std::pmr::memory_resource* mr) {
 }
 
 // Applies the updates; rows whose entry changed meanwhile are not reported.
-void write_updates(const core::Plan& plan, const Selection& which, std::vector<char>& emitted,
+void write_updates(const core::Plan& plan, const Selection& which, Emitted& emitted,
                    core::Counts& counts, MemoryContext batch, std::pmr::memory_resource* mr) {
     std::pmr::vector<std::int64_t> ids(mr), holders(mr);
     std::pmr::vector<std::int32_t> rows(mr);
@@ -203,7 +210,7 @@ void write_updates(const core::Plan& plan, const Selection& which, std::vector<c
 // Inserts the new entries; one an application added meanwhile is left as is.
 // A row skipped only because its id was taken (a loader's own id, or one
 // handed out concurrently) is retried with a fresh id.
-void write_inserts(const core::Plan& plan, const Selection& which, std::vector<char>& emitted,
+void write_inserts(const core::Plan& plan, const Selection& which, Emitted& emitted,
                    core::Counts& counts, MemoryContext batch, std::pmr::memory_resource* mr) {
     constexpr int kMaxAttempts = 8;
     if (which.empty()) return;
@@ -215,8 +222,11 @@ void write_inserts(const core::Plan& plan, const Selection& which, std::vector<c
     std::pmr::vector<std::int64_t> holders(mr);
     std::pmr::vector<OptText> numbers(mr), statuses(mr), usages(mr);
     std::pmr::unordered_map<std::string_view, std::pmr::vector<std::uint32_t>> by_number(mr);
-    auto fill = [&](const std::pmr::vector<std::uint32_t>& which, std::size_t from,
-                    std::size_t to) {
+    // The arguments of inserts which[from, to), built in the batch context.
+    // `index` also records them by number, for reading RETURNING rows back
+    // (the plain first try returns none).
+    auto batch_args = [&](const std::pmr::vector<std::uint32_t>& which, std::size_t from,
+                          std::size_t to, bool index) {
         holders.clear(), numbers.clear(), statuses.clear(), usages.clear();
         by_number.clear();
         for (std::size_t k = from; k < to; ++k) {
@@ -226,8 +236,16 @@ void write_inserts(const core::Plan& plan, const Selection& which, std::vector<c
             numbers.push_back(row.internal_number);
             statuses.push_back(row.new_status);
             usages.push_back(row.new_usage);
-            by_number[*row.internal_number].push_back(which[k]);
+            if (index) by_number[*row.internal_number].push_back(which[k]);
         }
+        Args args;
+        in_batch(batch, [&] {
+            args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
+            args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
+            args.values[2] = text_array_Unsafe(statuses.data(), statuses.size());
+            args.values[3] = text_array_Unsafe(usages.data(), usages.size());
+        });
+        return args;
     };
     auto find = [&](const Batch& b, int r) -> std::int64_t {
         auto it = by_number.find(b.at(r, 1).text());
@@ -242,14 +260,7 @@ void write_inserts(const core::Plan& plan, const Selection& which, std::vector<c
     retry.clear();
     for (std::size_t start = 0; start < pending.size(); start += kWriteBatch) {
         std::size_t end = std::min(pending.size(), start + kWriteBatch);
-        fill(pending, start, end);
-        Args args;
-        in_batch(batch, [&] {
-            args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
-            args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
-            args.values[2] = text_array_Unsafe(statuses.data(), statuses.size());
-            args.values[3] = text_array_Unsafe(usages.data(), usages.size());
-        });
+        Args args = batch_args(pending, start, end, false);
         if (exec_unless_unique_violation(Stmt::InsertEntriesPlain, args)) {
             for (std::size_t k = start; k < end; ++k) emitted[plan.inserts[pending[k]].row] = 1;
         } else {
@@ -267,14 +278,7 @@ void write_inserts(const core::Plan& plan, const Selection& which, std::vector<c
         retry.clear();
         for (std::size_t start = 0; start < pending.size(); start += kWriteBatch) {
             std::size_t end = std::min(pending.size(), start + kWriteBatch);
-            fill(pending, start, end);
-            Args args;
-            in_batch(batch, [&] {
-                args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
-                args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
-                args.values[2] = text_array_Unsafe(statuses.data(), statuses.size());
-                args.values[3] = text_array_Unsafe(usages.data(), usages.size());
-            });
+            Args args = batch_args(pending, start, end, true);
             int inserted = 0;
             exec(last ? Stmt::InsertEntriesByKey : Stmt::InsertEntries, args, [&](const Batch& b) {
                 inserted = b.rows;
@@ -287,11 +291,7 @@ void write_inserts(const core::Plan& plan, const Selection& which, std::vector<c
             skipped.clear();
             for (std::size_t k = start; k < end; ++k)
                 if (!emitted[plan.inserts[pending[k]].row]) skipped.push_back(pending[k]);
-            fill(skipped, 0, skipped.size());
-            in_batch(batch, [&] {
-                args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
-                args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
-            });
+            args = batch_args(skipped, 0, skipped.size(), true);
             exec(Stmt::MissingEntries, args, [&](const Batch& b) {
                 for (int r = 0; r < b.rows; ++r)
                     if (auto i = find(b, r); i >= 0) retry.push_back(static_cast<std::uint32_t>(i));
@@ -305,8 +305,7 @@ void write_inserts(const core::Plan& plan, const Selection& which, std::vector<c
 }
 
 void write_history(std::int64_t run_id, const core::Plan& plan, const Selection& which,
-                   const std::vector<char>& emitted, MemoryContext batch,
-                   std::pmr::memory_resource* mr) {
+                   const Emitted& emitted, MemoryContext batch, std::pmr::memory_resource* mr) {
     std::pmr::vector<OptText> cols[9] = {
         std::pmr::vector<OptText>(mr), std::pmr::vector<OptText>(mr),
         std::pmr::vector<OptText>(mr), std::pmr::vector<OptText>(mr),
@@ -344,7 +343,7 @@ void write_history(std::int64_t run_id, const core::Plan& plan, const Selection&
 
 // audit(): a number held at customer level is reported by the first site
 // of the run that needs it.
-void skip_reported_held(std::int64_t run_id, const core::Plan& plan, std::vector<char>& emitted,
+void skip_reported_held(std::int64_t run_id, const core::Plan& plan, Emitted& emitted,
                         core::Counts& counts) {
     std::vector<core::OptText> held;
     for (const core::ResultRow r : plan.rows)
@@ -393,7 +392,7 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
             read_inputs(planner, req);
         core::Plan plan = planner.plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); });
         counts = plan.counts;
-        std::vector<char> emitted(plan.rows.size(), 1);
+        Emitted emitted(plan.rows.size(), 1, &mr);
         if (req.run_step && req.run_id) skip_reported_held(req.run_id, plan, emitted, counts);
         if (!req.dry_run) {
             write_updates(plan, all_of(plan.updates.size(), &mr), emitted, counts, cxt.batch, &mr);
@@ -433,6 +432,7 @@ struct RunPlan {
     std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>* updates = nullptr;
     std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>* inserts = nullptr;
     std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>* rows = nullptr;
+    std::pmr::vector<char>* emitted = nullptr;
 };
 RunPlan g_run_plan;
 
@@ -494,8 +494,9 @@ core::Counts audit_run_plan(const UnitRequest& req) {
 
         // This unit reports what belongs to no site: the conflicts and the
         // numbers held at customer level, both at the customer.
+        // Kept for the run: each site's writes mark their own rows.
+        rp.emitted = make_in<Emitted>(rp.mr, plan.rows.size(), char{1}, rp.mr);
         Selection mine = select_node(*rp.rows, req.customer->id, rp.mr);
-        std::vector<char> emitted(plan.rows.size(), 1);
         for (auto i : mine) {
             if (plan.rows.action(i) == core::Action::Conflict) ++counts.conflicts;
             if (plan.rows.action(i) == core::Action::Skipped) ++counts.skipped;
@@ -505,7 +506,7 @@ core::Counts audit_run_plan(const UnitRequest& req) {
             batch = AllocSetContextCreate(CurrentMemoryContext, "numaudit batch",
                                           ALLOCSET_DEFAULT_SIZES);
         });
-        write_history(req.run_id, plan, mine, emitted, batch, rp.mr);
+        write_history(req.run_id, plan, mine, *rp.emitted, batch, rp.mr);
         pg_call([&] { MemoryContextDelete(batch); });
     } catch (...) {
         if (rp.mr) rp.mr->stop_freeing();
@@ -530,7 +531,7 @@ bool audit_run_site(std::int64_t run_id, std::int64_t site_id, core::Counts& cou
         if (plan.rows.action(i) == core::Action::Skipped) ++counts.skipped;
     for (const auto& [node, n] : plan.unchanged_by_node)
         if (node == site_id) counts.unchanged = n;
-    std::vector<char> emitted(plan.rows.size(), 1);
+    Emitted& emitted = *rp.emitted;
     MemoryContext batch = nullptr;
     pg_call([&] {
         batch =

@@ -18,11 +18,10 @@ struct UnitRequest {
     const std::vector<Site>* selected;  // site scope: the sites of this unit
     bool dry_run;
     std::int64_t run_id;  // 0: no history
-    // audit(): one site of a run. Reads only what that site needs (its
-    // entries and uses, the uses of its numbers elsewhere in a flat customer,
-    // the customer's entries for its numbers); a flat customer's conflicts
-    // are the run's customer-wide first unit's to report; a number held at
-    // customer level is reported by the first site that needs it.
+    // audit(): a unit of a run. A site of an slc customer reads only that
+    // site's entries and uses (and the customer's entries for numbers it
+    // misses); a number held at customer level is reported by the first unit
+    // of the run that needs it.
     bool run_step;
 };
 
