@@ -6,6 +6,7 @@
 
 #include "backend/audit_unit.hpp"
 #include "backend/locks.hpp"
+#include "backend/notify.hpp"
 #include "backend/spi.hpp"
 #include "core/audit_error.hpp"
 
@@ -15,6 +16,7 @@ void _PG_init(void);
 PG_FUNCTION_INFO_V1(numaudit_run);
 PG_FUNCTION_INFO_V1(numaudit_audit_start);
 PG_FUNCTION_INFO_V1(numaudit_audit_step);
+PG_FUNCTION_INFO_V1(numaudit_last_run_id);
 }
 
 namespace numaudit::backend {
@@ -104,6 +106,9 @@ void spi_finish() {
     pg_call([] { SPI_finish(); });
 }
 
+// The audit_run id of this session's latest run or CALL (0: none yet).
+std::int64_t g_last_run_id = 0;
+
 std::int64_t insert_run(const Request& req, int sites_total, const char* entry_point) {
     Args args;
     std::vector<std::optional<std::string_view>> sites;
@@ -121,6 +126,7 @@ std::int64_t insert_run(const Request& req, int sites_total, const char* entry_p
     });
     std::int64_t id = 0;
     exec(Stmt::InsertRun, args, [&](const Batch& b) { id = b.at(0, 0).num; });
+    g_last_run_id = id;
     return id;
 }
 
@@ -189,6 +195,7 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
         Args args;
         count_args(args, run_id, counts, sites_total(req));
         exec(Stmt::FinishRun, args);
+        pg_call([&] { notify_run(run_id); });
     }
     spi_finish();
     return (Datum)0;
@@ -349,6 +356,12 @@ extern "C" Datum numaudit_audit_step(PG_FUNCTION_ARGS) {
     return guarded_entry([&] { return numaudit::backend::audit_step_Cpp(fcinfo); });
 }
 
+// last_run_id(): like lastval(), for the history of this session's audits.
+extern "C" Datum numaudit_last_run_id(PG_FUNCTION_ARGS) {
+    if (numaudit::backend::g_last_run_id == 0) PG_RETURN_NULL();
+    PG_RETURN_INT64(numaudit::backend::g_last_run_id);
+}
+
 extern "C" void _PG_init(void) {
     DefineCustomIntVariable(
         "numaudit.max_memory",
@@ -356,5 +369,9 @@ extern "C" void _PG_init(void) {
         "An audit that needs more fails with SQLSTATE 53200 and changes nothing.",
         &numaudit::backend::g_max_memory_mb, 0, 0, INT_MAX / 1024, PGC_USERSET, GUC_UNIT_MB,
         nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "numaudit.notify", "Whether a finished run sends NOTIFY numaudit with its JSON summary.",
+        "Turn it off in transactions that are prepared for two-phase commit.",
+        &numaudit::backend::g_notify, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("numaudit");
 }

@@ -9,6 +9,7 @@
 // their search_path, something a committing procedure cannot do).
 #include "backend/audit_unit.hpp"
 #include "backend/locks.hpp"
+#include "backend/notify.hpp"
 #include "backend/pg.hpp"
 
 extern "C" {
@@ -38,6 +39,7 @@ void record_failure(int64 run_id, int64 unit, ErrorData* edata) {
         psprintf("%s (SQLSTATE %s)", edata->message, unpack_sql_state(edata->sqlerrcode));
     Datum args[3] = {Int64GetDatum(run_id), Int64GetDatum(unit), CStringGetTextDatum(message)};
     run_sql("SELECT numaudit._audit_finish($1, $2, $3)", 3, types, args, unit ? nullptr : " n ");
+    numaudit::backend::notify_run(run_id);
     commit_if(true);
 }
 
@@ -166,6 +168,7 @@ void run_units(bool nonatomic, int64 run_id, const int64* units, uint64 nunits) 
     run_sql("SELECT numaudit._audit_finish($1, $2, $3)", 3, step_types, finish_args, " nn");
     char* summary = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
     ereport(NOTICE, (errmsg("%s", summary)));
+    numaudit::backend::notify_run(run_id);
     commit_if(nonatomic);
 }
 

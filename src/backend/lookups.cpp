@@ -1,0 +1,65 @@
+// SQL-callable lookups behind numaudit.uses() and for DBAs: which customer a
+// name or path means, and which number a pattern stands for. They use the
+// same code as the audit, so they answer exactly as it decides.
+#include <optional>
+#include <string>
+
+#include "backend/guard.hpp"
+#include "backend/resolve.hpp"
+#include "core/pattern.hpp"
+#include "core/request.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(numaudit_customer_id);
+PG_FUNCTION_INFO_V1(numaudit_pattern_number);
+}
+
+namespace numaudit::backend {
+namespace {
+
+std::string text_of(Datum d) {
+    std::string out;
+    pg_call([&] {
+        text* t = DatumGetTextPP(d);
+        out.assign(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    });
+    return out;
+}
+
+Datum customer_id_Cpp(FunctionCallInfo fcinfo) {
+    std::optional<std::string> arg;
+    if (!PG_ARGISNULL(0)) arg = text_of(PG_GETARG_DATUM(0));
+    core::check_customer_argument(arg ? std::optional<std::string_view>(*arg) : std::nullopt);
+    pg_call([] {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "numaudit: SPI_connect failed");
+    });
+    Customer customer = resolve_customer(*arg);
+    pg_call([] { SPI_finish(); });
+    return Int64GetDatum(customer.id);
+}
+
+Datum pattern_number_Cpp(FunctionCallInfo fcinfo) {
+    // As the planner does: normalize first, then look for wildcards.
+    std::string number = core::normalize_pattern(text_of(PG_GETARG_DATUM(0)));
+    if (core::is_wildcard(number)) {
+        fcinfo->isnull = true;
+        return (Datum)0;
+    }
+    Datum result = (Datum)0;
+    pg_call(
+        [&] { result = PointerGetDatum(cstring_to_text_with_len(number.data(), number.size())); });
+    return result;
+}
+
+}  // namespace
+}  // namespace numaudit::backend
+
+using numaudit::backend::guarded_entry;
+
+extern "C" Datum numaudit_customer_id(PG_FUNCTION_ARGS) {
+    return guarded_entry([&] { return numaudit::backend::customer_id_Cpp(fcinfo); });
+}
+
+extern "C" Datum numaudit_pattern_number(PG_FUNCTION_ARGS) {
+    return guarded_entry([&] { return numaudit::backend::pattern_number_Cpp(fcinfo); });
+}

@@ -1,0 +1,19 @@
+// Tells listening applications that a run finished: NOTIFY on channel
+// "numaudit" with the run's JSON summary, sent with the transaction that
+// records the run's end (so listeners only hear of committed runs).
+#pragma once
+
+#include "backend/pg.hpp"
+
+namespace numaudit::backend {
+
+// Setting numaudit.notify: off for sessions that must not NOTIFY (a
+// transaction that has sent a NOTIFY cannot be prepared for two-phase commit).
+extern bool g_notify;
+
+// Sends the notification for audit_run row `run_id` when numaudit.notify is
+// on. Needs an SPI connection. Plain C style: it may raise a PostgreSQL ERROR
+// (call it through pg_call when C++ objects are alive).
+void notify_run(int64 run_id);
+
+}  // namespace numaudit::backend
