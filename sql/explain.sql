@@ -1,0 +1,128 @@
+-- Watching and explaining (0.2.0): uses() says why a number is Used,
+-- pattern_number() reads patterns as the audit does, inventory_summary counts
+-- entries by status per customer and site, last_run_id() finds this session's
+-- run, every object has a comment, and every table is kept by pg_dump.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS numaudit CASCADE;
+CREATE EXTENSION numaudit;
+RESET client_min_messages;
+
+-- H > R > Acme (flat): sites London, Paris; H > R > Slc (slc): sites A, B;
+-- H > S > Acme: a second customer named Acme (bare name now ambiguous).
+INSERT INTO numaudit.hierarchy (id, parent_id, name, kind, dial_plan) VALUES
+    (1, NULL, 'H',      'provider', 'flat'),
+    (2, 1,    'R',      'reseller', 'flat'),
+    (3, 2,    'Acme',   'customer', 'flat'),
+    (4, 3,    'London', 'site',     'flat'),
+    (5, 3,    'Paris',  'site',     'flat'),
+    (6, 2,    'Slc',    'customer', 'slc'),
+    (7, 6,    'A',      'site',     'slc'),
+    (8, 6,    'B',      'site',     'slc'),
+    (9, 1,    'S',      'reseller', 'flat'),
+    (10, 9,   'Acme',   'customer', 'flat');
+INSERT INTO numaudit.device (id, hierarchy_id, cluster, kind, name) VALUES
+    (1, 4, 'CL1', 'phone',          'SEP000000000001'),
+    (2, 5, 'CL1', 'device_profile', 'DP-bob'),
+    (3, 5, 'CL2', 'phone',          'SEP000000000002'),
+    (4, 3, 'CL1', 'remote_destination_profile', 'RDP-amy'),
+    (5, 7, 'CL1', 'phone',          'SEP00000000000A'),
+    (6, 8, 'CL1', 'phone',          'SEP00000000000B'),
+    (7, 10, 'CL1', 'phone',         'SEP0000000000FF');
+INSERT INTO numaudit.device_line (device_id, line_index, pattern, partition) VALUES
+    (1, 1, '1001', 'PT_A'),
+    (1, 2, '\+4420001', 'PT_E164'),
+    (2, 1, '1001', 'PT_B'),        -- shared line, other site, other partition
+    (3, 1, '+4420001', 'PT_E164'), -- the same number unescaped, other cluster
+    (4, 1, '1001', ''),             -- owned by the customer itself
+    (5, 1, '500', ''),
+    (6, 1, '500', ''),              -- slc: the same number at another site
+    (7, 1, '1001', '');             -- the other Acme: never shown for H.R.Acme
+INSERT INTO numaudit.service (id, hierarchy_id, cluster, kind, name, pattern, partition) VALUES
+    (1, 3, 'CL1', 'hunt_pilot', 'HP-Acme',  '1001', 'PT_A'),
+    (2, 4, 'CL1', 'call_park',  'CP-range', '10XX', ''),
+    (3, 4, 'CL1', 'meet_me',    'MM',       '1002', '');
+INSERT INTO numaudit.number (id, hierarchy_id, internal_number, status, usage) VALUES
+    (1, 4, '1001', 'Available', NULL),
+    (2, 4, '1002', 'Used', 'Device'),
+    (3, 4, '1003', 'Available', NULL),
+    (4, 5, '+4420001', 'Reserved', NULL),
+    (5, 3, '1999', 'Cooling', NULL),
+    (6, 7, '500', 'Used', 'Device'),
+    (7, 10, '1001', 'Available', NULL);
+SELECT setval('numaudit.number_id_seq', 100);
+
+-- Why is 1001 Used? Lines at both sites and at the customer, and the hunt
+-- pilot; not the call-park range 10XX, nor the other customer's phone.
+SELECT * FROM numaudit.uses('H.R.Acme', '1001');
+-- "\+4420001" and "+4420001" are the same number; partitions do not matter.
+SELECT kind, name, cluster, pattern, owner, site FROM numaudit.uses('H.R.Acme', '+4420001');
+-- slc: each site's use is shown with its owner.
+SELECT kind, name, owner, site FROM numaudit.uses('Slc', '500');
+-- A wildcard pattern stands for no number; an unused number has no use.
+SELECT count(*) FROM numaudit.uses('H.R.Acme', '10XX');
+SELECT count(*) FROM numaudit.uses('H.R.Acme', '1003');
+
+-- Bad input: the same errors as run().
+\set VERBOSITY sqlstate
+SELECT * FROM numaudit.uses('H.R.Acme', NULL);
+SELECT * FROM numaudit.uses(NULL, '1001');
+SELECT * FROM numaudit.uses('H.R.Nobody', '1001');
+SELECT * FROM numaudit.uses('H.R', '1001');
+SELECT * FROM numaudit.uses('Acme', '1001');
+\set VERBOSITY default
+SELECT * FROM numaudit.uses('Acme', '1001');
+-- The session is still usable.
+SELECT count(*) FROM numaudit.uses('H.S.Acme', '1001');
+
+-- pattern_number reads patterns as the audit does.
+\pset null '(null)'
+SELECT p AS pattern, numaudit.pattern_number(p) AS number
+  FROM unnest(ARRAY['1001', '\+4420001', '+4420001', '\\+1', '*55', '5*5', '10XX',
+                    '[1-2]00', '1!', '1.', '@', '']) AS p;
+SELECT numaudit.pattern_number(NULL) IS NULL AS null_is_null;
+\pset null ''
+
+-- inventory_summary: one row per customer (all of its entries) and per site.
+SELECT customer, site, total, available, used, used_utility, reserved, cooling, share_available
+  FROM numaudit.inventory_summary ORDER BY customer, site NULLS FIRST;
+
+-- last_run_id(): none yet; a dry run records nothing; run() and CALL do.
+SELECT numaudit.last_run_id() IS NULL AS no_run_yet;
+SELECT count(*) FROM numaudit.run('H.R.Acme', 'customer', dry_run => true);
+SELECT numaudit.last_run_id() IS NULL AS still_none;
+SELECT count(*) FROM numaudit.run('H.R.Acme', 'customer');
+SELECT r.id = numaudit.last_run_id() AS is_that_run, r.customer, r.entry_point
+  FROM numaudit.audit_run r ORDER BY r.id DESC LIMIT 1;
+CALL numaudit.audit('Slc', 'site');
+SELECT r.id = numaudit.last_run_id() AS is_that_run, r.customer, r.entry_point, r.status
+  FROM numaudit.audit_run r ORDER BY r.id DESC LIMIT 1;
+SELECT action, hierarchy, internal_number, new_status, new_usage
+  FROM numaudit.audit_change WHERE run_id = numaudit.last_run_id() ORDER BY id;
+
+-- After the audit the summary follows the inventory.
+SELECT customer, site, total, available, used, used_utility, reserved, cooling, share_available
+  FROM numaudit.inventory_summary WHERE customer_id = 3 ORDER BY site NULLS FIRST;
+
+-- Every table, column, view, function and procedure explains itself.
+SELECT c.relname AS uncommented
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'numaudit' AND c.relkind IN ('r', 'v') AND obj_description(c.oid, 'pg_class') IS NULL
+UNION ALL
+SELECT c.relname || '.' || a.attname
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE n.nspname = 'numaudit' AND c.relkind IN ('r', 'v') AND col_description(c.oid, a.attnum) IS NULL
+UNION ALL
+SELECT p.oid::regprocedure::text
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'numaudit' AND obj_description(p.oid, 'pg_proc') IS NULL;
+SELECT count(*) AS comments FROM pg_description d JOIN pg_class c ON c.oid = d.objoid
+ WHERE d.classoid = 'pg_class'::regclass AND c.relnamespace = 'numaudit'::regnamespace;
+
+-- pg_dump keeps every table and sequence; of usage_kind only added kinds.
+SELECT c.relname, c.relkind, coalesce(nullif(e.cond, ''), '(all rows)') AS dumped
+  FROM pg_extension x,
+       unnest(x.extconfig, x.extcondition) AS e (oid, cond)
+  JOIN pg_class c ON c.oid = e.oid
+ WHERE x.extname = 'numaudit'
+ ORDER BY c.relkind, c.relname;
