@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron libboost-dev
-          libgtest-dev googletest cmake make g++ clang-format gnuplot-nox)
+          libgtest-dev googletest cmake make g++ clang-format gnuplot-nox python3-psycopg2)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
