@@ -102,6 +102,12 @@ done
 check_eq "uses() explains a used number" "t" \
     "$(q $OLD "SELECT count(*) > 0 FROM numaudit.uses('Provider1.ResellerA.Acme', '1001')")"
 
+# The packaging says the same version everywhere.
+control=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$REPO_DIR/extension/numaudit.control")
+check_eq "META.json's version is the control file's" "$control" \
+    "$(/usr/bin/python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); print(m["version"] if m["provides"]["numaudit"]["version"] == m["version"] else "mismatch")' "$REPO_DIR/META.json")"
+check_eq "CHANGELOG.md has a section for $control" "1" "$(grep -c "^## $control\b" "$REPO_DIR/CHANGELOG.md")"
+
 if [ "$FAILURES" -gt 0 ]; then
     echo "upgrade: $FAILURES check(s) failed"
     exit 1
