@@ -56,6 +56,13 @@ psql -c "SELECT * FROM numaudit.run('Globex', 'site');"
 section "The inventory after the audits"
 psql -c "$inventory"
 
+section "SELECT * FROM numaudit.uses('Acme', '1000'): why is 1000 Used?"
+psql -c "SELECT * FROM numaudit.uses('Acme', '1000');"
+
+section "numaudit.inventory_summary: entries by status, per customer and site"
+psql -c "SELECT customer, site, total, available, used, used_utility, reserved, cooling, share_available
+           FROM numaudit.inventory_summary ORDER BY customer, site NULLS FIRST;"
+
 stop="bash test/scripts/cluster.sh stop"
 [ -n "${NUMAUDIT_PGPORT:-}" ] && stop="NUMAUDIT_PGPORT=$NUMAUDIT_PGPORT $stop"
 [ -n "${NUMAUDIT_PGDIR:-}" ] && stop="NUMAUDIT_PGDIR=$NUMAUDIT_PGDIR $stop"
