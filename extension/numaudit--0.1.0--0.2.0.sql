@@ -120,11 +120,9 @@ SELECT g.customer_id, numaudit._node_path(g.customer_id) AS customer, g.site_id,
 -- parent is checked at its own INSERT.
 SELECT pg_catalog.pg_extension_config_dump('numaudit.hierarchy',
     'ORDER BY (WITH RECURSIVE up (parent_id, depth) AS ('
-    '              SELECT hierarchy.parent_id, 0'
-    '              UNION ALL'
-    '              SELECT p.parent_id, up.depth + 1 FROM numaudit.hierarchy p'
-    '                JOIN up ON p.id = up.parent_id WHERE up.depth < 1000)'
-    '          SELECT max(up.depth) FROM up), id');
+    'SELECT hierarchy.parent_id, 0 UNION ALL '
+    'SELECT p.parent_id, up.depth + 1 FROM numaudit.hierarchy p JOIN up ON p.id = up.parent_id '
+    'WHERE up.depth < 1000) SELECT max(up.depth) FROM up), id');
 SELECT pg_catalog.pg_extension_config_dump('numaudit.usage_kind',
     'WHERE kind NOT IN (''phone'', ''device_profile'', ''remote_destination_profile'', '
     '''hunt_pilot'', ''pickup_group'', ''call_handler'', ''voicemail_pilot'', ''meet_me'', '

@@ -65,6 +65,17 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
         " LEFT JOIN LATERAL pg_catalog.unnest(s.units) AS u (unit) ON true",
         3, start_types, start_args, start_nulls);
 
+    // Said once the arguments are known to be good.
+    if (!nonatomic)
+        ereport(
+            NOTICE,
+            (errmsg("numaudit: this audit runs in the caller's transaction, without a commit per "
+                    "site"),
+             errdetail("CALL numaudit.audit was called inside a transaction block, a function "
+                       "or a multi-statement command, where a procedure cannot commit."),
+             errhint("To commit site by site, CALL it as a statement of its own in autocommit "
+                     "mode.")));
+
     // Copied into the SPI procedure context, which outlives the commits.
     uint64 nunits = 0;
     int64 run_id = 0;
