@@ -66,13 +66,13 @@ BEGIN
           FROM owner_node o
           JOIN numaudit.device d ON d.hierarchy_id = o.id
           JOIN numaudit.device_line l ON l.device_id = d.id
-         WHERE replace(l.pattern, '\+', '+') = uses.internal_number
+         WHERE replace(l.pattern, E'\\+', '+') = uses.internal_number
            AND numaudit.pattern_number(l.pattern) = uses.internal_number
         UNION ALL
         SELECT v.kind, v.name, v.cluster, v.partition, v.pattern, NULL, o.id, o.site
           FROM owner_node o
           JOIN numaudit.service v ON v.hierarchy_id = o.id
-         WHERE replace(v.pattern, '\+', '+') = uses.internal_number
+         WHERE replace(v.pattern, E'\\+', '+') = uses.internal_number
            AND numaudit.pattern_number(v.pattern) = uses.internal_number)
     SELECT f.kind, f.name, f.cluster, f.partition, f.pattern, f.line_index, k.status, k.usage,
            numaudit._node_path(f.node), f.site

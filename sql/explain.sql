@@ -93,6 +93,30 @@ SELECT numaudit.last_run_id() IS NULL AS still_none;
 SELECT count(*) FROM numaudit.run('H.R.Acme', 'customer');
 SELECT r.id = numaudit.last_run_id() AS is_that_run, r.customer, r.entry_point
   FROM numaudit.audit_run r ORDER BY r.id DESC LIMIT 1;
+-- uses() agrees with the audit: after it, every entry of the flat customer
+-- that it may change (not Reserved or Cooling, not in a conflict) has the
+-- status and usage that the number's uses give.
+WITH checked AS (
+    SELECT n.internal_number, n.status, n.usage,
+           coalesce((SELECT CASE WHEN bool_or(x.status = 'Used') THEN 'Used' WHEN count(*) > 0 THEN 'Used-Utility' END
+                       FROM numaudit.uses('H.R.Acme', n.internal_number) x), 'Available') AS status_from_uses,
+           (SELECT string_agg(t.usage, ',' ORDER BY t.rank)
+              FROM (SELECT k.usage, min(k.rank) AS rank
+                      FROM numaudit.uses('H.R.Acme', n.internal_number) y
+                      JOIN numaudit.usage_kind k ON k.kind = y.kind GROUP BY k.usage) t) AS usage_from_uses
+      FROM numaudit.number n JOIN numaudit.hierarchy h ON h.id = n.hierarchy_id
+     WHERE (h.id = 3 OR h.parent_id = 3) AND n.status NOT IN ('Reserved', 'Cooling')
+       AND n.internal_number NOT IN (SELECT c.internal_number FROM numaudit.audit_change c
+                                      WHERE c.run_id = numaudit.last_run_id() AND c.action = 'conflict'
+                                        AND c.internal_number IS NOT NULL))
+SELECT count(*) AS entries_checked,
+       count(*) FILTER (WHERE (status, usage) IS DISTINCT FROM (status_from_uses, usage_from_uses)) AS disagree,
+       count(*) FILTER (WHERE status_from_uses <> 'Available') AS used
+  FROM checked;
+-- The same answer whatever standard_conforming_strings says ("\+" patterns).
+SET standard_conforming_strings = off;
+SELECT count(*) FROM numaudit.uses('H.R.Acme', '+4420001');
+RESET standard_conforming_strings;
 CALL numaudit.audit('Slc', 'site');
 SELECT r.id = numaudit.last_run_id() AS is_that_run, r.customer, r.entry_point, r.status
   FROM numaudit.audit_run r ORDER BY r.id DESC LIMIT 1;

@@ -35,16 +35,6 @@ struct Request {
     std::vector<Site> selected;
 };
 
-std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
-    if (PG_ARGISNULL(n)) return std::nullopt;
-    std::string out;
-    pg_call([&] {
-        text* t = PG_GETARG_TEXT_PP(n);
-        out.assign(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-    });
-    return out;
-}
-
 std::vector<std::optional<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n) {
     std::vector<std::optional<std::string>> out;
     if (PG_ARGISNULL(n)) return out;
@@ -94,16 +84,6 @@ void resolve(Request& req) {
     req.all_sites = list_sites(req.customer);
     if (req.scope == core::Scope::Site)
         req.selected = select_sites(req.customer, req.all_sites, req.site_names);
-}
-
-void spi_connect() {
-    pg_call([] {
-        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "numaudit: SPI_connect failed");
-    });
-}
-
-void spi_finish() {
-    pg_call([] { SPI_finish(); });
 }
 
 // The audit_run id of this session's latest run or CALL (0: none yet).
@@ -209,7 +189,11 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
     spi_connect();
     resolve(req);
     forget_run_plan();  // of an earlier run of this session that did not end
-    exec(Stmt::ReapStaleRuns, Args{});
+    std::vector<std::int64_t> reaped;
+    exec(Stmt::ReapStaleRuns, Args{}, [&](const Batch& b) {
+        for (int i = 0; i < b.rows; ++i) reaped.push_back(b.at(i, 0).num);
+    });
+    for (std::int64_t id : reaped) pg_call([&] { notify_run(id); });
     std::int64_t run_id = insert_run(req, sites_total(req), "audit");
     std::vector<std::int64_t> units;
     // A unit is a site, or the customer itself: for scope customer, and first

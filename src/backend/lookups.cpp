@@ -6,6 +6,7 @@
 
 #include "backend/guard.hpp"
 #include "backend/resolve.hpp"
+#include "backend/spi.hpp"
 #include "core/pattern.hpp"
 #include "core/request.hpp"
 
@@ -17,30 +18,19 @@ PG_FUNCTION_INFO_V1(numaudit_pattern_number);
 namespace numaudit::backend {
 namespace {
 
-std::string text_of(Datum d) {
-    std::string out;
-    pg_call([&] {
-        text* t = DatumGetTextPP(d);
-        out.assign(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-    });
-    return out;
-}
-
 Datum customer_id_Cpp(FunctionCallInfo fcinfo) {
-    std::optional<std::string> arg;
-    if (!PG_ARGISNULL(0)) arg = text_of(PG_GETARG_DATUM(0));
+    std::optional<std::string> arg = text_arg(fcinfo, 0);
     core::check_customer_argument(arg ? std::optional<std::string_view>(*arg) : std::nullopt);
-    pg_call([] {
-        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "numaudit: SPI_connect failed");
-    });
+    spi_connect();
     Customer customer = resolve_customer(*arg);
-    pg_call([] { SPI_finish(); });
+    spi_finish();
     return Int64GetDatum(customer.id);
 }
 
 Datum pattern_number_Cpp(FunctionCallInfo fcinfo) {
-    // As the planner does: normalize first, then look for wildcards.
-    std::string number = core::normalize_pattern(text_of(PG_GETARG_DATUM(0)));
+    // As the planner does: normalize first, then look for wildcards. The
+    // function is STRICT: its argument is never NULL.
+    std::string number = core::normalize_pattern(*text_arg(fcinfo, 0));
     if (core::is_wildcard(number)) {
         fcinfo->isnull = true;
         return (Datum)0;

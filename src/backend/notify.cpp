@@ -1,30 +1,39 @@
 #include "backend/notify.hpp"
 
+extern "C" {
+#include "commands/async.h"
+}
+
 namespace numaudit::backend {
 
 bool g_notify = true;
 
 namespace {
 
-// Runs with the caller's search_path (in CALL audit): everything qualified.
-// The payload is the run row as JSON. A NOTIFY payload must stay under 8000
-// bytes: when names, sites or the error make it longer, the sites are left
-// out, the customer and error are cut to 500 characters (at most 6 bytes each
-// once escaped), and "truncated" says so.
-constexpr const char* kNotifySql = R"SQL(
+// The payload: the run row as JSON. It runs with the caller's search_path
+// (in CALL audit), so everything is qualified. Nothing is sent from a
+// database still at 0.1.0: the new library must not change how those behave
+// before ALTER EXTENSION UPDATE (a transaction that sent a NOTIFY cannot be
+// prepared for two-phase commit). A payload must stay under 8000 bytes: when
+// names, sites or the error make it longer, the sites are left out, the
+// customer and error are cut to 500 characters (at most 6 bytes each once
+// escaped), and "truncated" says so.
+constexpr const char* kPayloadSql = R"SQL(
 WITH run AS (
     SELECT r.id AS run_id, r.customer, r.scope, r.sites, r.entry_point, r.status, r.run_by,
            r.started_at, r.finished_at, r.sites_total, r.sites_done, r.added, r.updated,
            r.unchanged, r.skipped, r.conflicts, r.error
       FROM numaudit.audit_run r
-     WHERE r.id OPERATOR(pg_catalog.=) $1),
+     WHERE r.id OPERATOR(pg_catalog.=) $1
+       AND EXISTS (SELECT FROM pg_catalog.pg_extension e
+                    WHERE e.extname OPERATOR(pg_catalog.=) 'numaudit'
+                      AND e.extversion OPERATOR(pg_catalog.<>) '0.1.0')),
 payload AS (
     SELECT run, pg_catalog.row_to_json(run)::pg_catalog.text AS whole FROM run)
-SELECT pg_catalog.pg_notify('numaudit',
-       CASE WHEN pg_catalog.octet_length(p.whole) OPERATOR(pg_catalog.<) 8000 THEN p.whole
+SELECT CASE WHEN pg_catalog.octet_length(p.whole) OPERATOR(pg_catalog.<) 8000 THEN p.whole
             ELSE pg_catalog.json_build_object(
                      'run_id', (p.run).run_id, 'customer', pg_catalog.left((p.run).customer, 500),
-                     'scope', (p.run).scope, 'sites', NULL, 'entry_point', (p.run).entry_point,
+                     'scope', (p.run).scope, 'entry_point', (p.run).entry_point,
                      'status', (p.run).status, 'run_by', pg_catalog.left((p.run).run_by, 64),
                      'started_at', (p.run).started_at, 'finished_at', (p.run).finished_at,
                      'sites_total', (p.run).sites_total, 'sites_done', (p.run).sites_done,
@@ -32,19 +41,56 @@ SELECT pg_catalog.pg_notify('numaudit',
                      'unchanged', (p.run).unchanged, 'skipped', (p.run).skipped,
                      'conflicts', (p.run).conflicts, 'error', pg_catalog.left((p.run).error, 500),
                      'truncated', true)::pg_catalog.text
-       END)
+       END
   FROM payload p)SQL";
+
+void send(int64 run_id) {
+    Oid types[1] = {INT8OID};
+    Datum args[1] = {Int64GetDatum(run_id)};
+    // Not read-only: it must see the row as the statements before it left it.
+    int rc = SPI_execute_with_args(kPayloadSql, 1, types, args, nullptr, false, 1);
+    if (rc < 0)
+        elog(ERROR, "numaudit: reading run %lld failed: %s", (long long)run_id,
+             SPI_result_code_string(rc));
+    if (SPI_processed != 1) return;
+    char* payload = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    // What NOTIFY does, without pg_notify()'s EXECUTE privilege, which a
+    // DBA may have revoked from PUBLIC.
+    if (payload) Async_Notify("numaudit", payload);
+}
 
 }  // namespace
 
 void notify_run(int64 run_id) {
     if (!g_notify) return;
-    Oid types[1] = {INT8OID};
-    Datum args[1] = {Int64GetDatum(run_id)};
-    int rc = SPI_execute_with_args(kNotifySql, 1, types, args, nullptr, false, 0);
-    if (rc < 0)
-        elog(ERROR, "numaudit: notifying run %lld failed: %s", (long long)run_id,
-             SPI_result_code_string(rc));
+    // In a subtransaction, so that a failure to notify neither fails the
+    // audit nor hides its own error: the run is recorded, a WARNING says why
+    // listeners will not hear of it. A cancel is not swallowed.
+    MemoryContext oldcxt = CurrentMemoryContext;
+    ResourceOwner oldowner = CurrentResourceOwner;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(oldcxt);
+    PG_TRY();
+    {
+        send(run_id);
+        ReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(oldcxt);
+        CurrentResourceOwner = oldowner;
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(oldcxt);
+        ErrorData* edata = CopyErrorData();
+        FlushErrorState();
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(oldcxt);
+        CurrentResourceOwner = oldowner;
+        if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED) ReThrowError(edata);
+        ereport(WARNING, (errmsg("numaudit: run %lld is recorded, but NOTIFY numaudit failed: %s",
+                                 (long long)run_id, edata->message)));
+        FreeErrorData(edata);
+    }
+    PG_END_TRY();
 }
 
 }  // namespace numaudit::backend

@@ -12,8 +12,9 @@ namespace numaudit::backend {
 extern bool g_notify;
 
 // Sends the notification for audit_run row `run_id` when numaudit.notify is
-// on. Needs an SPI connection. Plain C style: it may raise a PostgreSQL ERROR
-// (call it through pg_call when C++ objects are alive).
+// on and the database is past 0.1.0. Needs an SPI connection. Raises no
+// ERROR but a cancel: a failure to notify is a WARNING (plain C style, so
+// call it through pg_call when C++ objects are alive).
 void notify_run(int64 run_id);
 
 }  // namespace numaudit::backend

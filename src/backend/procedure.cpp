@@ -65,17 +65,6 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
         " LEFT JOIN LATERAL pg_catalog.unnest(s.units) AS u (unit) ON true",
         3, start_types, start_args, start_nulls);
 
-    // Said once the arguments are known to be good.
-    if (!nonatomic)
-        ereport(
-            NOTICE,
-            (errmsg("numaudit: this audit runs in the caller's transaction, without a commit per "
-                    "site"),
-             errdetail("CALL numaudit.audit was called inside a transaction block, a function "
-                       "or a multi-statement command, where a procedure cannot commit."),
-             errhint("To commit site by site, CALL it as a statement of its own in autocommit "
-                     "mode.")));
-
     // Copied into the SPI procedure context, which outlives the commits.
     uint64 nunits = 0;
     int64 run_id = 0;
@@ -87,6 +76,18 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
         Datum unit = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
         if (!isnull) units[nunits++] = DatumGetInt64(unit);
     }
+    // Said once the arguments are known to be good, when there are sites
+    // to commit one by one.
+    if (!nonatomic && nunits > 1)
+        ereport(
+            NOTICE,
+            (errmsg("numaudit: this audit runs in the caller's transaction, without a commit per "
+                    "site"),
+             errdetail("CALL numaudit.audit was called inside a transaction block, a function "
+                       "or a multi-statement command, where a procedure cannot commit."),
+             errhint("To commit site by site, CALL it as a statement of its own in autocommit "
+                     "mode.")));
+
     // Marks the run alive until it ends (or the session does); taken here,
     // not in _audit_start, so that no call of _audit_start and no error
     // between it and PG_TRY can leave the session lock held.

@@ -164,6 +164,7 @@ SELECT r.scope, r.status, r.customer, c.id, c.number_management, c.dial_plan,
      1,
      {INT8ARRAYOID}},
     // ReapStaleRuns: audit() runs whose session is gone (no run lock held).
+    // Their ids, to announce them.
     {R"SQL(
 UPDATE numaudit.audit_run r
    SET status = 'failed', finished_at = pg_catalog.clock_timestamp(),
@@ -174,7 +175,8 @@ UPDATE numaudit.audit_run r
         WHERE l.locktype = 'advisory' AND l.objsubid = 20035
           AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
                              WHERE d.datname = pg_catalog.current_database())
-          AND ((l.classid::pg_catalog.int8 << 32) | l.objid::pg_catalog.int8) = r.id))SQL",
+          AND ((l.classid::pg_catalog.int8 << 32) | l.objid::pg_catalog.int8) = r.id)
+RETURNING r.id)SQL",
      0,
      {}},
     // InsertEntriesPlain: the first try, in a subtransaction of its own. A
@@ -393,6 +395,26 @@ Datum int4_array_Unsafe(const std::int32_t* items, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) values[i] = Int32GetDatum(items[i]);
     return PointerGetDatum(
         construct_array(values, static_cast<int>(n), INT4OID, 4, true, TYPALIGN_INT));
+}
+
+std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
+    if (PG_ARGISNULL(n)) return std::nullopt;
+    std::string out;
+    pg_call([&] {
+        text* t = PG_GETARG_TEXT_PP(n);
+        out.assign(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    });
+    return out;
+}
+
+void spi_connect() {
+    pg_call([] {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "numaudit: SPI_connect failed");
+    });
+}
+
+void spi_finish() {
+    pg_call([] { SPI_finish(); });
 }
 
 }  // namespace numaudit::backend

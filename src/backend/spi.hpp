@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "backend/guard.hpp"
@@ -87,6 +88,12 @@ void exec(Stmt stmt, const Args& args, const BatchConsumer& consume = {});
 bool exec_unless_unique_violation(Stmt stmt, const Args& args);
 
 // Datum builders: call inside pg_call().
+// Argument n of a SQL-callable function as a string (nullopt for NULL).
+std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n);
+// SPI_connect / SPI_finish, raising C++ errors.
+void spi_connect();
+void spi_finish();
+
 Datum text_datum_Unsafe(std::string_view s);
 Datum text_array_Unsafe(const std::optional<std::string_view>* items, std::size_t n);
 Datum int8_array_Unsafe(const std::int64_t* items, std::size_t n);

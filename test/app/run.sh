@@ -19,24 +19,14 @@
 #   bash test/app/run.sh        (as root or as postgres; needs python3-psycopg2)
 set -euo pipefail
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PG_BINDIR=$("$PG_CONFIG" --bindir)
+. "$REPO_DIR/test/scripts/checks.sh"
 PGDIR=${APP_PGDIR:-/tmp/numaudit-app}
 PORT=${APP_PGPORT:-54394}
 CUST=Provider1.ResellerA.Acme
 GLOBEX=Provider1.ResellerB.Globex
 PY=$REPO_DIR/examples/app/audit_and_report.py
 SQL_EXAMPLE=$REPO_DIR/examples/app/audit_and_report.sql
-FAILURES=0
 
-psql_() { "$PG_BINDIR/psql" -X -v ON_ERROR_STOP=1 "$@"; }
-q() { psql_ -qAt -d "$1" -c "$2"; }
-log() { printf '%s\n' "$*"; }
-pass() { printf 'ok:   %s\n' "$*"; }
-fail() {
-    FAILURES=$((FAILURES + 1))
-    printf 'FAIL: %s\n' "$*"
-}
 check() { # DESCRIPTION ACTUAL EXPECTED
     if [ "$2" = "$3" ]; then pass "$1"; else
         fail "$1"
@@ -347,8 +337,4 @@ sql_example sql4
     fail "psql example without -v customer: exit status $RC, $(cat "$WORK/sql4.out" "$WORK/sql4.err")"
 
 log "[app] $((SECONDS - started)) s"
-if [ "$FAILURES" -gt 0 ]; then
-    log "[app] FAILED: $FAILURES check(s)"
-    exit 1
-fi
-log "[app] PASSED"
+finish app

@@ -12,21 +12,11 @@
 #   bash test/cron/run.sh        (as root or as postgres)
 set -euo pipefail
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PG_BINDIR=$("$PG_CONFIG" --bindir)
+. "$REPO_DIR/test/scripts/checks.sh"
 PGDIR=${CRON_PGDIR:-/tmp/numaudit-cron}
 PORT=${CRON_PGPORT:-54380}
 CUST=Provider1.ResellerA.Acme
-FAILURES=0
 
-psql_() { "$PG_BINDIR/psql" -X -v ON_ERROR_STOP=1 "$@"; }
-q() { psql_ -qAt -d "$1" -c "$2"; }
-log() { printf '%s\n' "$*"; }
-pass() { printf 'ok:   %s\n' "$*"; }
-fail() {
-    FAILURES=$((FAILURES + 1))
-    printf 'FAIL: %s\n' "$*"
-}
 
 eval "$(NUMAUDIT_PGDIR=$PGDIR NUMAUDIT_PGPORT=$PORT NUMAUDIT_PRELOAD=pg_cron \
     "$REPO_DIR/test/scripts/cluster.sh" start)"
@@ -114,8 +104,4 @@ audits=$(q cronaudit "SELECT string_agg(status || ':' || n, ' ' ORDER BY status)
     fail "numaudit.audit_run: $audits"
 q postgres "SELECT cron.unschedule($JOB)" >/dev/null
 
-if [ "$FAILURES" -gt 0 ]; then
-    log "[cron] FAILED: $FAILURES check(s)"
-    exit 1
-fi
-log "[cron] PASSED"
+finish cron

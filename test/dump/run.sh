@@ -21,8 +21,7 @@
 #   bash test/dump/run.sh        (as root or as postgres)
 set -euo pipefail
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PG_BINDIR=$("$PG_CONFIG" --bindir)
+. "$REPO_DIR/test/scripts/checks.sh"
 PGDIR=${DUMP_PGDIR:-/tmp/numaudit-dump}
 PORT=${DUMP_PGPORT:-54393}
 ACME=Provider1.ResellerA.Acme
@@ -30,16 +29,7 @@ GLOBEX=Provider1.ResellerB.Globex
 # table:primary key, in the order the extension defines them
 TABLES="hierarchy:id usage_kind:kind device:id device_line:device_id,line_index
         service:id number:id audit_run:id audit_change:id"
-FAILURES=0
 
-psql_() { "$PG_BINDIR/psql" -X -v ON_ERROR_STOP=1 "$@"; }
-q() { psql_ -qAt -d "$1" -c "$2"; }
-log() { printf '%s\n' "$*"; }
-pass() { printf 'ok:   %s\n' "$*"; }
-fail() {
-    FAILURES=$((FAILURES + 1))
-    printf 'FAIL: %s\n' "$*"
-}
 short() { # stdin's first lines on one line, at most 400 characters
     local s
     s=$(head -4 | tr '\n' ' ')
@@ -185,8 +175,4 @@ for db in dumpdst dumpplain dumpinserts; do
 done
 
 log "[dump] took $(($(date +%s) - started)) s"
-if [ "$FAILURES" -gt 0 ]; then
-    log "[dump] FAILED: $FAILURES check(s)"
-    exit 1
-fi
-log "[dump] PASSED"
+finish dump

@@ -35,17 +35,24 @@ def connect(dbname):
     return conn
 
 
-def notifications(conn, wait=0.5):
-    """Every notification delivered to conn within `wait` seconds."""
-    deadline = time.monotonic() + wait
+def notifications(conn, expect=0):
+    """The notifications delivered to conn: waits until `expect` have come
+    (at most 10 s), or, expecting none, 0.5 s for any that should not."""
+    deadline = time.monotonic() + (10 if expect else 0.5)
+    got = []
     while True:
+        conn.poll()
+        got.extend(conn.notifies)
+        conn.notifies.clear()
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or (expect and len(got) >= expect):
             break
-        if select.select([conn], [], [], left) != ([], [], []):
-            conn.poll()
-    got = list(conn.notifies)
-    conn.notifies.clear()
+        select.select([conn], [], [], left)
+    if expect:  # anything extra that arrives just after
+        time.sleep(0.2)
+        conn.poll()
+        got.extend(conn.notifies)
+        conn.notifies.clear()
     return got
 
 
@@ -89,7 +96,7 @@ app.autocommit = False
 cur.execute("SELECT count(*) FROM numaudit.run('Acme', 'customer')")
 check("no notification before the commit", notifications(listener) == [])
 app.commit()
-got = notifications(listener)
+got = notifications(listener, 1)
 check("one notification for a committed run()", len(got) == 1, len(got))
 if got:
     payload = json.loads(got[0].payload)
@@ -137,7 +144,7 @@ app.autocommit = True
 # CALL audit: one notification at the end, done.
 cur.execute("UPDATE numaudit.number SET status = 'Available'")
 cur.execute("CALL numaudit.audit('Acme', 'site')")
-got = notifications(listener)
+got = notifications(listener, 1)
 check("one notification for CALL audit", len(got) == 1, len(got))
 if got:
     payload = json.loads(got[0].payload)
@@ -161,7 +168,7 @@ try:
     check("the CALL fails", False)
 except psycopg2.Error as e:
     check("the CALL fails with the trigger's error", e.pgcode == "P0001", e.pgcode)
-got = notifications(listener)
+got = notifications(listener, 1)
 check("one notification for the failed CALL", len(got) == 1, len(got))
 if got:
     payload = json.loads(got[0].payload)
@@ -175,19 +182,76 @@ long_name = "Ä" * 5000 + "x" * 5000
 cur.execute("INSERT INTO numaudit.hierarchy (id, parent_id, name, kind) VALUES (9, 2, %s, 'customer')",
             (long_name,))
 cur.execute("SELECT count(*) FROM numaudit.run(%s, 'customer')", ("P.R." + long_name,))
-got = notifications(listener)
+got = notifications(listener, 1)
 check("one notification for a run with a huge name", len(got) == 1, len(got))
 if got:
     raw = got[0].payload
     payload = json.loads(raw)
     check("payload under 8000 bytes", len(raw.encode()) < 8000, len(raw.encode()))
-    check("truncated payload says so and keeps the counts",
+    check("truncated payload says so and keeps the counts, without the sites",
           payload.get("truncated") is True and payload["customer"] == ("P.R." + long_name)[:500]
-          and payload["status"] == "done" and payload["run_id"] is not None, payload)
+          and payload["status"] == "done" and payload["run_id"] is not None
+          and "sites" not in payload, payload)
+
+# The worst case for escaping: control characters (\u0001, 6 bytes each in
+# JSON) in both the customer's name and the error of a failed CALL.
+ctl = "\x01" * 9000
+cur.execute("""
+INSERT INTO numaudit.hierarchy (id, parent_id, name, kind) VALUES (11, 2, %s, 'customer'), (12, 11, 'S', 'site');
+INSERT INTO numaudit.device (id, hierarchy_id, cluster, kind, name) VALUES (9, 12, 'CL1', 'phone', 'SEP9');
+INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES (9, 1, '7777');
+INSERT INTO numaudit.number (hierarchy_id, internal_number) VALUES (12, '7777');
+CREATE FUNCTION public.refuse_ctl() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '%%', repeat(chr(1), 9000); END $$;
+CREATE TRIGGER refuse_ctl BEFORE UPDATE ON numaudit.number FOR EACH ROW
+    WHEN (OLD.hierarchy_id = 12) EXECUTE FUNCTION public.refuse_ctl();
+""", (ctl,))
+try:
+    cur.execute("CALL numaudit.audit(%s, 'site')", ("P.R." + ctl,))
+    check("the CALL of the control-character customer fails", False)
+except psycopg2.Error as e:
+    check("the CALL of the control-character customer fails (P0001)", e.pgcode == "P0001", e.pgcode)
+got = notifications(listener, 1)
+check("one notification for it", len(got) == 1, len(got))
+if got:
+    raw = got[0].payload
+    payload = json.loads(raw)
+    check("escaped payload under 8000 bytes, valid JSON, truncated, failed",
+          len(raw.encode()) < 8000 and payload.get("truncated") is True
+          and payload["status"] == "failed" and len(payload["error"]) == 500
+          and len(payload["customer"]) == 500, len(raw.encode()))
+cur.execute("DROP TRIGGER refuse_ctl ON numaudit.number")
+
+# A run abandoned by its session (no run lock) is marked failed by the next
+# CALL, and announced then.
+cur.execute("""INSERT INTO numaudit.audit_run (customer, scope, entry_point, customer_id)
+               VALUES ('P.R.Acme', 'site', 'audit', 3) RETURNING id""")
+abandoned = cur.fetchone()[0]
+cur.execute("CALL numaudit.audit('Acme', 'site')")
+got = notifications(listener, 2)
+runs = {json.loads(n.payload)["run_id"]: json.loads(n.payload) for n in got}
+check("the abandoned run is announced as failed, and the new one as done",
+      len(got) == 2 and runs.get(abandoned, {}).get("status") == "failed"
+      and "interrupted" in (runs.get(abandoned, {}).get("error") or "")
+      and [r["status"] for i, r in runs.items() if i != abandoned] == ["done"], got)
+
+# Without pg_notify()'s EXECUTE privilege (a DBA may revoke it from PUBLIC),
+# an auditor's run is still announced: numaudit does not call pg_notify().
+cur.execute("REVOKE EXECUTE ON FUNCTION pg_notify(text, text) FROM PUBLIC")
+cur.execute("DROP ROLE IF EXISTS numaudit_notify_test")
+cur.execute("CREATE ROLE numaudit_notify_test IN ROLE numaudit_auditor")
+cur.execute("SET ROLE numaudit_notify_test")
+cur.execute("SELECT count(*) FROM numaudit.run('Acme', 'customer')")
+cur.execute("RESET ROLE")
+got = notifications(listener, 1)
+check("pg_notify revoked: the auditor's run is announced", len(got) == 1
+      and json.loads(got[0].payload)["run_by"] == "numaudit_notify_test", got)
+cur.execute("GRANT EXECUTE ON FUNCTION pg_notify(text, text) TO PUBLIC")
 
 listener.close()
 app.close()
 admin.cursor().execute(f"DROP DATABASE {DB}")
+admin.cursor().execute("DROP ROLE IF EXISTS numaudit_notify_test")
 if failures:
     print(f"notify: {failures} check(s) failed")
     sys.exit(1)

@@ -8,19 +8,11 @@
 #      database with the same data, and the 0.2.0 functions work.
 set -euo pipefail
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PG_BINDIR=$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --bindir)
+. "$REPO_DIR/test/scripts/checks.sh"
 OLD=numaudit_upgrade_old
 FRESH=numaudit_upgrade_fresh
 OUT=$(mktemp -d)
-FAILURES=0
 
-psql_() { "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
-q() { psql_ -At -d "$1" -c "$2"; }
-pass() { printf 'ok:   %s\n' "$*"; }
-fail() {
-    FAILURES=$((FAILURES + 1))
-    printf 'FAIL: %s\n' "$*"
-}
 check_eq() {  # description, expected, actual
     if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
 }
@@ -33,7 +25,7 @@ data_sums() {
 }
 # The audits both databases run, with their result rows.
 audits() {
-    psql_ -At -d "$1" <<'SQL'
+    psql_ -qAt -d "$1" <<'SQL'
 SELECT 'run', r.* FROM numaudit.run('Provider1.ResellerA.Acme', 'customer', dry_run => true) r
  ORDER BY r::text;
 SELECT 'site', r.* FROM numaudit.run('Provider1.ResellerB.Globex', 'site') r ORDER BY r::text;
@@ -48,7 +40,7 @@ trap cleanup EXIT
 setup_db() {  # name, CREATE EXTENSION clause
     "$PG_BINDIR/dropdb" --if-exists "$1" 2>/dev/null
     "$PG_BINDIR/createdb" "$1"
-    psql_ -d "$1" -c "CREATE EXTENSION numaudit $2" -f "$REPO_DIR/examples/example_customer.sql" >/dev/null
+    psql_ -q -d "$1" -c "CREATE EXTENSION numaudit $2" -f "$REPO_DIR/examples/example_customer.sql" >/dev/null
     # Any numaudit table's rows as text (a test helper in schema public).
     q "$1" "CREATE FUNCTION numaudit_rows(t text) RETURNS SETOF text LANGUAGE plpgsql AS
             \$\$ BEGIN RETURN QUERY EXECUTE format('SELECT x::text FROM numaudit.%I x', t); END \$\$" >/dev/null
@@ -58,9 +50,15 @@ setup_db() {  # name, CREATE EXTENSION clause
 setup_db $OLD "VERSION '0.1.0'"
 check_eq "old database is at 0.1.0" "0.1.0" "$(q $OLD "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
 q $OLD "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'customer')" >/dev/null
-psql_ -d $OLD -c "CALL numaudit.audit('Provider1.ResellerB.Globex', 'site')" 2>"$OUT/call.err"
+psql_ -q -d $OLD -c "CALL numaudit.audit('Provider1.ResellerB.Globex', 'site')" 2>"$OUT/call.err"
 check_eq "0.1.0 with the new library: run and CALL recorded" "run|done audit|done" \
     "$(q $OLD "SELECT string_agg(entry_point || '|' || status, ' ' ORDER BY id) FROM numaudit.audit_run")"
+# The new library sends no NOTIFY for a database still at 0.1.0, so a run
+# there can still be part of a prepared transaction.
+check_eq "0.1.0 with the new library: a run can be prepared for two-phase commit" "prepared" \
+    "$(psql_ -qAt -d $OLD -c "BEGIN" -c "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'customer')" \
+        -c "PREPARE TRANSACTION 'numaudit_upgrade'" -c "COMMIT PREPARED 'numaudit_upgrade'" \
+        -c "SELECT 'prepared'" 2>&1 | tail -1)"
 before=$(data_sums $OLD)
 
 # --- 2. the update ----------------------------------------------------------
@@ -71,8 +69,8 @@ check_eq "every row kept by the update" "$before" "$(data_sums $OLD)"
 
 setup_db $FRESH ""
 check_eq "fresh database is at 0.2.0" "0.2.0" "$(q $FRESH "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
-psql_ -d $OLD -f "$REPO_DIR/test/upgrade/catalog.sql" >"$OUT/old.cat"
-psql_ -d $FRESH -f "$REPO_DIR/test/upgrade/catalog.sql" >"$OUT/fresh.cat"
+psql_ -q -d $OLD -f "$REPO_DIR/test/upgrade/catalog.sql" >"$OUT/old.cat"
+psql_ -q -d $FRESH -f "$REPO_DIR/test/upgrade/catalog.sql" >"$OUT/fresh.cat"
 if [ "$(wc -l <"$OUT/fresh.cat")" -lt 300 ]; then
     fail "catalog snapshot too small ($(wc -l <"$OUT/fresh.cat") lines)"
 elif diff -u "$OUT/fresh.cat" "$OUT/old.cat" >"$OUT/cat.diff"; then
@@ -85,7 +83,7 @@ fi
 # --- 3. it works as a fresh 0.2.0 does ----------------------------------------
 # Bring the fresh database to the same inventory and history first.
 q $FRESH "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'customer')" >/dev/null
-psql_ -d $FRESH -c "CALL numaudit.audit('Provider1.ResellerB.Globex', 'site')" 2>/dev/null
+psql_ -q -d $FRESH -c "CALL numaudit.audit('Provider1.ResellerB.Globex', 'site')" 2>/dev/null
 check_eq "same inventory as a fresh 0.2.0 database" \
     "$(q $FRESH "SELECT md5(string_agg(format('%s %s %s %s %s', x.id, x.hierarchy_id, x.internal_number, x.status, x.usage), ',' ORDER BY x.id)) FROM numaudit.number x")" \
     "$(q $OLD "SELECT md5(string_agg(format('%s %s %s %s %s', x.id, x.hierarchy_id, x.internal_number, x.status, x.usage), ',' ORDER BY x.id)) FROM numaudit.number x")"
@@ -108,8 +106,4 @@ check_eq "META.json's version is the control file's" "$control" \
     "$(/usr/bin/python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); print(m["version"] if m["provides"]["numaudit"]["version"] == m["version"] else "mismatch")' "$REPO_DIR/META.json")"
 check_eq "CHANGELOG.md has a section for $control" "1" "$(grep -c "^## $control\b" "$REPO_DIR/CHANGELOG.md")"
 
-if [ "$FAILURES" -gt 0 ]; then
-    echo "upgrade: $FAILURES check(s) failed"
-    exit 1
-fi
-echo "upgrade: all checks passed"
+finish upgrade
