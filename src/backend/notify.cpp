@@ -1,5 +1,7 @@
 #include "backend/notify.hpp"
 
+#include "backend/subtransaction.hpp"
+
 extern "C" {
 #include "commands/async.h"
 }
@@ -44,7 +46,8 @@ SELECT CASE WHEN pg_catalog.octet_length(p.whole) OPERATOR(pg_catalog.<) 8000 TH
        END
   FROM payload p)SQL";
 
-void send(int64 run_id) {
+void send(void* arg) {
+    int64 run_id = *static_cast<int64*>(arg);
     Oid types[1] = {INT8OID};
     Datum args[1] = {Int64GetDatum(run_id)};
     // Not read-only: it must see the row as the statements before it left it.
@@ -66,31 +69,12 @@ void notify_run(int64 run_id) {
     // In a subtransaction, so that a failure to notify neither fails the
     // audit nor hides its own error: the run is recorded, a WARNING says why
     // listeners will not hear of it. A cancel is not swallowed.
-    MemoryContext oldcxt = CurrentMemoryContext;
-    ResourceOwner oldowner = CurrentResourceOwner;
-    BeginInternalSubTransaction(nullptr);
-    MemoryContextSwitchTo(oldcxt);
-    PG_TRY();
-    {
-        send(run_id);
-        ReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(oldcxt);
-        CurrentResourceOwner = oldowner;
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(oldcxt);
-        ErrorData* edata = CopyErrorData();
-        FlushErrorState();
-        RollbackAndReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(oldcxt);
-        CurrentResourceOwner = oldowner;
-        if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED) ReThrowError(edata);
-        ereport(WARNING, (errmsg("numaudit: run %lld is recorded, but NOTIFY numaudit failed: %s",
-                                 (long long)run_id, edata->message)));
-        FreeErrorData(edata);
-    }
-    PG_END_TRY();
+    ErrorData* edata = in_subtransaction_Unsafe(send, &run_id);
+    if (!edata) return;
+    if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED) ReThrowError(edata);
+    ereport(WARNING, (errmsg("numaudit: run %lld is recorded, but NOTIFY numaudit failed: %s",
+                             (long long)run_id, edata->message)));
+    FreeErrorData(edata);
 }
 
 }  // namespace numaudit::backend

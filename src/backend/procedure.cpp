@@ -11,6 +11,7 @@
 #include "backend/locks.hpp"
 #include "backend/notify.hpp"
 #include "backend/pg.hpp"
+#include "backend/subtransaction.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(numaudit_audit);
@@ -109,35 +110,27 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
 
 namespace {
 
-// Runs statements (up to two, each with the two arguments of its own) in one
-// subtransaction; on error returns the error with the subtransaction rolled
-// back (and SPI's state with it), else NULL.
+// Up to two statements, each with the two arguments of its own.
+struct Steps {
+    const char* sql;
+    Oid* types;
+    Datum* values;
+    const char* sql2;
+    Datum* values2;
+};
+
+void run_steps(void* arg) {
+    auto* s = static_cast<Steps*>(arg);
+    run_sql(s->sql, 2, s->types, s->values, nullptr);
+    if (s->sql2) run_sql(s->sql2, 2, s->types, s->values2, nullptr);
+}
+
+// Runs the statements in one subtransaction; on error returns the error with
+// the subtransaction rolled back (and SPI's state with it), else NULL.
 ErrorData* run_in_subtransaction(const char* sql, Oid* types, Datum* values,
                                  const char* sql2 = nullptr, Datum* values2 = nullptr) {
-    MemoryContext oldcxt = CurrentMemoryContext;
-    ResourceOwner oldowner = CurrentResourceOwner;
-    ErrorData* volatile edata = nullptr;
-    BeginInternalSubTransaction(nullptr);
-    MemoryContextSwitchTo(oldcxt);
-    PG_TRY();
-    {
-        run_sql(sql, 2, types, values, nullptr);
-        if (sql2) run_sql(sql2, 2, types, values2, nullptr);
-        ReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(oldcxt);
-        CurrentResourceOwner = oldowner;
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(oldcxt);
-        edata = CopyErrorData();
-        FlushErrorState();
-        RollbackAndReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(oldcxt);
-        CurrentResourceOwner = oldowner;
-    }
-    PG_END_TRY();
-    return edata;
+    Steps steps{sql, types, values, sql2, values2};
+    return numaudit::backend::in_subtransaction_Unsafe(run_steps, &steps);
 }
 
 // Audits the run's units one by one, then finishes the run. Non-atomic: each

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "backend/subtransaction.hpp"
+
 namespace numaudit::backend {
 
 namespace {
@@ -327,38 +329,34 @@ void exec(Stmt stmt, const Args& args, const BatchConsumer& consume) {
     });
 }
 
+namespace {
+
+struct PlanCall {
+    Stmt stmt;
+    const Args* args;
+};
+
+void exec_plan(void* arg) {
+    auto* call = static_cast<PlanCall*>(arg);
+    int rc = SPI_execute_plan(plan_Unsafe(call->stmt), const_cast<Datum*>(call->args->values),
+                              call->args->nulls, false, 0);
+    if (rc < 0)
+        elog(ERROR, "numaudit: statement %d failed: %s", static_cast<int>(call->stmt),
+             SPI_result_code_string(rc));
+    SPI_freetuptable(SPI_tuptable);
+}
+
+}  // namespace
+
 bool exec_unless_unique_violation(Stmt stmt, const Args& args) {
+    PlanCall call{stmt, &args};
     bool ok = true;
     pg_call([&] {
-        MemoryContext oldcxt = CurrentMemoryContext;
-        ResourceOwner oldowner = CurrentResourceOwner;
-        BeginInternalSubTransaction(nullptr);
-        MemoryContextSwitchTo(oldcxt);
-        PG_TRY();
-        {
-            int rc = SPI_execute_plan(plan_Unsafe(stmt), const_cast<Datum*>(args.values),
-                                      args.nulls, false, 0);
-            if (rc < 0)
-                elog(ERROR, "numaudit: statement %d failed: %s", static_cast<int>(stmt),
-                     SPI_result_code_string(rc));
-            SPI_freetuptable(SPI_tuptable);
-            ReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(oldcxt);
-            CurrentResourceOwner = oldowner;
-        }
-        PG_CATCH();
-        {
-            MemoryContextSwitchTo(oldcxt);
-            ErrorData* edata = CopyErrorData();
-            FlushErrorState();
-            RollbackAndReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(oldcxt);
-            CurrentResourceOwner = oldowner;
-            if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION) ReThrowError(edata);
-            FreeErrorData(edata);
-            ok = false;
-        }
-        PG_END_TRY();
+        ErrorData* edata = in_subtransaction_Unsafe(exec_plan, &call);
+        if (!edata) return;
+        if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION) ReThrowError(edata);
+        FreeErrorData(edata);
+        ok = false;
     });
     return ok;
 }
