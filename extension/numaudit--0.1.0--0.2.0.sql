@@ -77,7 +77,7 @@ BEGIN
     SELECT f.kind, f.name, f.cluster, f.partition, f.pattern, f.line_index, k.status, k.usage,
            numaudit._node_path(f.node), f.site
       FROM found f JOIN numaudit.usage_kind k ON k.kind = f.kind
-     ORDER BY f.site NULLS FIRST, k.rank, f.cluster, f.name, f.line_index;
+     ORDER BY f.site NULLS FIRST, k.rank, f.cluster, f.name, f.line_index, f.pattern, f.partition;
 END
 $$;
 
