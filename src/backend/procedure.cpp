@@ -32,15 +32,24 @@ void run_sql(const char* sql, int nargs, Oid* types, Datum* values, const char* 
 
 void run_units(bool nonatomic, int64 run_id, const int64* units, uint64 nunits);
 
+// Ends the run: done (message NULL), or failed with the message and the
+// failed unit's site; announces it. Returns the run's one-line summary.
+char* finish_run(int64 run_id, int64 unit, const char* message) {
+    Oid types[3] = {INT8OID, INT8OID, TEXTOID};
+    Datum args[3] = {Int64GetDatum(run_id), Int64GetDatum(unit),
+                     message ? CStringGetTextDatum(message) : (Datum)0};
+    const char nulls[4] = {' ', unit ? ' ' : 'n', message ? ' ' : 'n', '\0'};
+    run_sql("SELECT numaudit._audit_finish($1, $2, $3)", 3, types, args, nulls);
+    char* summary = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    numaudit::backend::notify_run(run_id);
+    return summary;
+}
+
 // Marks the run failed with the error (and the unit's site, if any), and
 // commits that. Non-atomic calls only.
 void record_failure(int64 run_id, int64 unit, ErrorData* edata) {
-    Oid types[3] = {INT8OID, INT8OID, TEXTOID};
-    const char* message =
-        psprintf("%s (SQLSTATE %s)", edata->message, unpack_sql_state(edata->sqlerrcode));
-    Datum args[3] = {Int64GetDatum(run_id), Int64GetDatum(unit), CStringGetTextDatum(message)};
-    run_sql("SELECT numaudit._audit_finish($1, $2, $3)", 3, types, args, unit ? nullptr : " n ");
-    numaudit::backend::notify_run(run_id);
+    finish_run(run_id, unit,
+               psprintf("%s (SQLSTATE %s)", edata->message, unpack_sql_state(edata->sqlerrcode)));
     commit_if(true);
 }
 
@@ -169,11 +178,10 @@ void run_units(bool nonatomic, int64 run_id, const int64* units, uint64 nunits) 
         commit_if(true);
     }
 
-    Datum finish_args[3] = {Int64GetDatum(run_id), (Datum)0, (Datum)0};
-    run_sql("SELECT numaudit._audit_finish($1, $2, $3)", 3, step_types, finish_args, " nn");
-    char* summary = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    // Not inside ereport(): its arguments are not evaluated when nobody
+    // wants the NOTICE.
+    char* summary = finish_run(run_id, 0, nullptr);
     ereport(NOTICE, (errmsg("%s", summary)));
-    numaudit::backend::notify_run(run_id);
     commit_if(nonatomic);
 }
 
