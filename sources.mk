@@ -6,7 +6,7 @@ BACKEND_SOURCES = src/backend/guard.cpp src/backend/context_resource.cpp src/bac
 	src/backend/resolve.cpp src/backend/locks.cpp src/backend/audit_unit.cpp \
 	src/backend/entry_points.cpp src/backend/procedure.cpp \
 	src/backend/notify.cpp src/backend/lookups.cpp src/backend/subtransaction.cpp \
-	src/backend/messages.cpp
+	src/backend/messages.cpp src/backend/settings.cpp
 # pg_regress tests (sql/NAME.sql, expected/NAME.out), in run order.
 REGRESS_TESTS = schema bad_input flat_customer site_scope slc history procedure stale_runs security differential_regressions explain
 # Isolation specs (test/isolation/specs/NAME.spec), in run order.

@@ -98,3 +98,96 @@ COMMENT ON COLUMN numaudit.audit_run.conflicts IS 'Conflicts reported: devices c
 --
 -- Entry points: CALL numaudit.audit takes run()'s flags.
 --
+-- The procedure gets run()'s arguments (dry_run, nowait). A procedure's
+-- arguments cannot be changed in place: it is created anew, and whatever a
+-- DBA granted on the old one is granted on the new one (pg_init_privs keeps
+-- only the extension's own grants, as after a fresh install, so pg_dump
+-- still dumps the DBA's).
+-- The old procedure's privileges, kept for the statements below.
+SELECT pg_catalog.set_config('numaudit_upgrade.audit_acl',
+                             coalesce((SELECT p.proacl::text FROM pg_catalog.pg_proc p
+                                        WHERE p.oid = 'numaudit.audit(text, text, text[])'::pg_catalog.regprocedure),
+                                      ''), true);
+DROP PROCEDURE numaudit.audit(text, text, text[]);
+CREATE PROCEDURE numaudit.audit(customer text, scope text, sites text[] DEFAULT NULL,
+                                dry_run boolean DEFAULT false, nowait boolean DEFAULT false)
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'numaudit_audit';
+REVOKE EXECUTE ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean) TO numaudit_auditor;
+DO $$
+DECLARE
+    g record;
+    initial pg_catalog.aclitem[] := (SELECT p.proacl FROM pg_catalog.pg_proc p
+                                      WHERE p.oid = 'numaudit.audit(text, text, text[], boolean, boolean)'::pg_catalog.regprocedure);
+BEGIN
+    FOR g IN SELECT a.grantee, a.is_grantable
+               FROM pg_catalog.aclexplode(NULLIF(pg_catalog.current_setting('numaudit_upgrade.audit_acl'), '')::pg_catalog.aclitem[]) a
+              WHERE a.privilege_type = 'EXECUTE'
+                AND a.grantee <> (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'numaudit')
+                AND a.grantee NOT IN (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = 'numaudit_auditor')
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean) TO %s%s',
+                                  CASE WHEN g.grantee = 0 THEN 'PUBLIC'
+                                       ELSE pg_catalog.quote_ident(g.grantee::pg_catalog.regrole::text) END,
+                                  CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+    UPDATE pg_catalog.pg_init_privs i SET initprivs = initial
+     WHERE i.objoid = 'numaudit.audit(text, text, text[], boolean, boolean)'::pg_catalog.regprocedure
+       AND i.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objsubid = 0;
+END
+$$;
+
+-- Its helpers take the flags too; _audit_start audits a dry run whole and
+-- returns its summary.
+DROP FUNCTION numaudit._audit_start(text, text, text[]);
+CREATE FUNCTION numaudit._audit_start(customer text, scope text, sites text[],
+                                      dry_run boolean, nowait boolean,
+                                      OUT run_id bigint, OUT units bigint[], OUT summary text)
+    LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'numaudit_audit_start';
+DROP FUNCTION numaudit._audit_step(bigint, bigint);
+CREATE FUNCTION numaudit._audit_step(run_id bigint, unit bigint, nowait boolean)
+    RETURNS void
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'numaudit_audit_step';
+REVOKE EXECUTE ON FUNCTION numaudit._audit_start(text, text, text[], boolean, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION numaudit._audit_step(bigint, bigint, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION numaudit._audit_start(text, text, text[], boolean, boolean),
+                          numaudit._audit_step(bigint, bigint, boolean)
+    TO numaudit_auditor;
+
+-- The summary names the customer by its first 200 characters (SPEC §3
+-- "Messages"), and says when a site-scope audit had no site to audit.
+CREATE OR REPLACE FUNCTION numaudit._audit_finish(run_id bigint, failed_unit bigint, error text)
+    RETURNS text
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        UPDATE numaudit.audit_run r
+           SET status = CASE WHEN $3 IS NULL THEN 'done' ELSE 'failed' END,
+               error = CASE WHEN $3 IS NULL THEN NULL
+                            ELSE coalesce((SELECT 'site ' || h.name || ': ' FROM numaudit.hierarchy h
+                                           WHERE h.id = $2 AND h.kind = 'site'), '')
+                                 || $3 END,
+               finished_at = clock_timestamp(),
+               current_site = CASE WHEN $3 IS NULL THEN NULL ELSE r.current_site END
+         WHERE r.id = $1
+        RETURNING format('numaudit: run %s of %s (scope %s) %s: sites %s/%s%s, added %s, updated %s, '
+                         'unchanged %s, skipped %s, conflicts %s',
+                         r.id,
+                         CASE WHEN length(r.customer) > 200
+                              THEN left(r.customer, 200)
+                                   || CASE WHEN getdatabaseencoding() = 'UTF8' THEN chr(8230) ELSE '...' END
+                              ELSE r.customer END,
+                         r.scope, r.status, r.sites_done, r.sites_total,
+                         CASE WHEN r.scope = 'site' AND r.sites_total = 0
+                              THEN ' (the customer has no sites)' ELSE '' END,
+                         r.added, r.updated, r.unchanged, r.skipped, r.conflicts);
+    END;
+
+COMMENT ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean) IS 'The audit of numaudit.run as a procedure for pg_cron and applications, with the same arguments: commits after each site, keeps its audit_run row current for watchers, and ends with a one-line NOTICE summary and a NOTIFY on channel numaudit. dry_run audits without writing or recording anything and reports what it would do; nowait fails with 55P03 instead of waiting for another audit. Call it as a lone statement outside a transaction block, else it cannot commit per site.';
+COMMENT ON FUNCTION numaudit._audit_start(text, text, text[], boolean, boolean) IS 'Internal step of CALL numaudit.audit, not part of the contract: checks and resolves the arguments; a dry run is audited whole and only its summary returned; otherwise records the run (status running) and returns its id and units of work.';
+COMMENT ON FUNCTION numaudit._audit_step(bigint, bigint, boolean) IS 'Internal step of CALL numaudit.audit, not part of the contract: audits one unit of work of a run (a site, or the customer) and adds its counts to the run; nowait fails with 55P03 instead of waiting.';

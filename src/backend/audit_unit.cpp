@@ -6,13 +6,12 @@
 
 #include "backend/context_resource.hpp"
 #include "backend/messages.hpp"
+#include "backend/settings.hpp"
 #include "backend/spi.hpp"
 #include "core/audit_error.hpp"
 #include "core/number_reading.hpp"
 
 namespace numaudit::backend {
-
-int g_max_memory_mb = 0;
 
 namespace {
 
@@ -398,7 +397,7 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
     Contexts cxt = create_contexts();
     core::Counts counts;
     {
-        ContextResource mr(cxt.audit, static_cast<std::size_t>(g_max_memory_mb) * 1024 * 1024);
+        ContextResource mr(cxt.audit, max_memory_bytes());
         core::Planner planner(&mr, req.customer->dial_plan, req.scope, req.customer->id,
                               req.customer->path, database_clip());
         // Destroyed before the planner, also when an error unwinds: the
@@ -494,8 +493,7 @@ core::Counts audit_run_plan(const UnitRequest& req) {
     try {
         void* place = nullptr;
         pg_call([&] { place = MemoryContextAlloc(rp.cxt, sizeof(ContextResource)); });
-        rp.mr = ::new (place)
-            ContextResource(rp.cxt, static_cast<std::size_t>(g_max_memory_mb) * 1024 * 1024);
+        rp.mr = ::new (place) ContextResource(rp.cxt, max_memory_bytes());
         rp.planner = make_in<core::Planner>(rp.mr, rp.mr, req.customer->dial_plan, req.scope,
                                             req.customer->id, req.customer->path, database_clip());
         read_inputs(*rp.planner, req);

@@ -1,5 +1,6 @@
 #include "backend/spi.hpp"
 
+#include <cstring>
 #include <vector>
 
 #include "backend/subtransaction.hpp"
@@ -414,6 +415,35 @@ std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
         out.assign(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
     });
     return out;
+}
+
+void drop_internal_context(ErrorData* edata) noexcept {
+    edata->internalquery = nullptr;
+    edata->internalpos = 0;
+    if (!edata->context) return;
+    const char* context = edata->context;
+    const char* cut = nullptr;
+    auto consider = [&](const char* prefix, const char* text) {
+        for (const char* at = std::strstr(context, prefix); at; at = std::strstr(at + 1, prefix)) {
+            if (std::strncmp(at + std::strlen(prefix), text, std::strlen(text)) == 0) {
+                if (!cut || at < cut) cut = at;
+                return;
+            }
+        }
+    };
+    for (const StmtDef& def : kStmts) consider("SQL statement \"", def.sql);
+    // The procedure's calls of its helpers, and the SQL-language helpers.
+    consider("SQL statement \"", "SELECT numaudit._");
+    consider("SQL statement \"", "SELECT s.run_id, u.unit");
+    consider("SQL function \"", "_audit_");
+    consider("SQL function \"", "_sync_number_ids\"");
+    if (!cut) return;
+    std::size_t keep = static_cast<std::size_t>(cut - context);
+    while (keep > 0 && context[keep - 1] == '\n') --keep;
+    if (keep == 0)
+        edata->context = nullptr;
+    else
+        edata->context[keep] = '\0';
 }
 
 void spi_connect() {
