@@ -790,7 +790,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         auto held_at_site = [&](std::uint32_t slot, std::uint32_t number, std::uint32_t holder) {
             if (held_detail[holder] == kNone) {
                 detail.assign(kHeldAtSite);
-                clip_.append(strings_.text(nodes_[holder].name), kMaxReportedText, detail);
+                detail.append(strings_.text(nodes_[holder].name));  // names of the tree: whole
                 held_detail[holder] = strings_.intern(detail);
             }
             RowRecord row = make_row(Action::Skipped, slot);
