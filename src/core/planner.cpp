@@ -654,14 +654,15 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         const Entry& e = entries_[i];
         if (!entry_audited(e.holder)) continue;
         const Node& holder = nodes_[e.holder];
-        const std::uint32_t old_usage = e.usage == kNone ? kNone : reported(e.usage);
+        // The usage as a row reports it (computed for rows only).
+        auto old_usage = [&] { return e.usage == kNone ? kNone : reported(e.usage); };
         if (e.number == kNone) {
             // Not a number: numaudit decides nothing on it.
             RowRecord row = make_row(Action::Skipped, e.holder);
             row.number = e.stored;
             row.number_is_text = true;
             row.old_status = e.status;
-            row.old_usage = old_usage;
+            row.old_usage = old_usage();
             row.detail = strings_.intern(kInvalidNumber);
             add_row(row);
             ++out.counts.skipped;
@@ -680,7 +681,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                 RowRecord row = make_row(Action::Skipped, e.holder);
                 row.number = e.number;
                 row.old_status = e.status;
-                row.old_usage = old_usage;
+                row.old_usage = old_usage();
                 row.detail = e.status;
                 add_row(row);
                 ++out.counts.skipped;
@@ -696,7 +697,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         RowRecord row = make_row(Action::Updated, e.holder);
         row.number = e.number;
         row.old_status = e.status;
-        row.old_usage = old_usage;
+        row.old_usage = old_usage();
         row.new_status = status;
         row.new_usage = usage;
         OptText usage_read;
