@@ -61,10 +61,11 @@ INSERT INTO numaudit.device_line (device_id, line_index, pattern, partition) VAL
     (103, 1, '1003', 'PT-Internal'),
     (103, 2, '1050', 'PT-Internal'),
     (103, 3, '1000', 'PT-Reception'),     -- also the reception hunt pilot's number
-    (104, 1, '1004', 'PT-Internal'),
+    (104, 1, '1004 ', 'PT-Internal'),     -- a trailing space from the export: still 1004
     (105, 1, '1004', 'PT-Internal'),      -- the RDP rings the same number
     (106, 1, '1010', 'PT-Internal'),
     (111, 1, '2101', 'PT-Internal'),
+    (111, 2, '21O5', 'PT-Internal'),      -- a typo (letter O): no number, reported, counts for nothing
     (112, 1, '2102', 'PT-Internal'),
     (112, 2, '2103', 'PT-Internal'),
     (113, 1, '2104', 'PT-Internal'),
@@ -99,7 +100,7 @@ INSERT INTO numaudit.service (id, hierarchy_id, cluster, kind, name, pattern, pa
 -- ---------------------------------------------------------------------------
 INSERT INTO numaudit.number (id, hierarchy_id, internal_number, status, usage, description) VALUES
     -- customer level
-    ( 1, 10, '+442070009999', 'Available',    NULL,                 'Voicemail'),          -- Used-Utility Voicemail_Pilot (scope customer only)
+    ( 1, 10, '\+442070009999', 'Available',   NULL,                 'Voicemail'),          -- escaped as exports write it: +442070009999, Used-Utility Voicemail_Pilot (scope customer only)
     ( 2, 10, '3001',          'Available',    NULL,                 'Berlin auto attendant'), -- held at customer level: scope site adds no Berlin entry
     -- London
     ( 3, 11, '1000',          'Used-Utility', 'Hunt_Pilot',         'Reception'),          -- Used Device,Hunt_Pilot
