@@ -6,6 +6,7 @@
 
 #include "backend/audit_unit.hpp"
 #include "backend/locks.hpp"
+#include "backend/messages.hpp"
 #include "backend/notify.hpp"
 #include "backend/spi.hpp"
 #include "core/audit_error.hpp"
@@ -74,7 +75,7 @@ Request read_request(FunctionCallInfo fcinfo) {
     req.scope = core::parse_scope(scope ? std::optional<std::string_view>(*scope) : std::nullopt);
     req.sites_null = PG_ARGISNULL(2);
     req.site_args = text_array_arg(fcinfo, 2);
-    req.site_names = core::check_sites(req.scope, req.sites_null, req.site_args);
+    req.site_names = core::check_sites(req.scope, req.sites_null, req.site_args, database_clip());
     return req;
 }
 
@@ -258,7 +259,7 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
                                "audit run " + std::to_string(run_id) + " is " + status);
     if (!customer_found)
         throw core::AuditError(core::sqlstate::kUndefinedObject,
-                               "customer \"" + req.customer.path + "\" no longer exists");
+                               "customer " + quoted_name(req.customer.path) + " no longer exists");
     req.scope = core::parse_scope(std::string_view(scope_text));
     check_auditable(req.customer, req.scope);
     const bool flat = req.customer.dial_plan == core::DialPlan::Flat;
@@ -269,8 +270,8 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
         if (!site_name)
             throw core::AuditError(core::sqlstate::kUndefinedObject,
                                    "site " + std::to_string(unit_id) +
-                                       " is no longer a site of customer \"" + req.customer.path +
-                                       "\"");
+                                       " is no longer a site of customer " +
+                                       quoted_name(req.customer.path));
         req.selected.push_back(Site{unit_id, *site_name});
         req.all_sites = req.selected;
         done = 1;
@@ -304,8 +305,8 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
             if (named_sites > 0 && static_cast<int>(req.selected.size()) != named_sites)
                 throw core::AuditError(core::sqlstate::kUndefinedObject,
                                        "a site of audit run " + std::to_string(run_id) +
-                                           " no longer exists under customer \"" +
-                                           req.customer.path + "\"");
+                                           " no longer exists under customer " +
+                                           quoted_name(req.customer.path));
         }
         lock_for_audit(req.customer, req.scope, req.selected, false);
         UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false,
