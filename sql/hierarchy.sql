@@ -360,6 +360,13 @@ SELECT * FROM numaudit.run('acme corp', 'customer');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM numaudit.uses('hooli', '1001');
 \echo :LAST_ERROR_SQLSTATE
+-- At most 5 are named, then how many more.
+INSERT INTO numaudit.hierarchy (id, parent_id, name, kind)
+SELECT 90 + i, 2, n, 'customer'
+  FROM unnest(ARRAY['Twin', 'TWIN', 'twin', 'tWin', 'twIn', 'twiN', 'TWin']) WITH ORDINALITY AS t (n, i);
+SELECT * FROM numaudit.run('TwIN', 'customer');
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM numaudit.hierarchy WHERE id BETWEEN 91 AND 97;
 -- ... and nothing like it: the usual hint.
 SELECT * FROM numaudit.run('Acme Corporation', 'site');
 \echo :LAST_ERROR_SQLSTATE

@@ -53,18 +53,33 @@ Customer to_customer(const Found& f) {
 // A hint names at most this many candidates.
 constexpr std::size_t kMaxCandidates = 5;
 
-// `a, b or c` (`word` joins the last two); past kMaxCandidates, `a, b, c,
-// d, e and 3 more`.
-std::string candidate_list(const std::vector<std::string>& items, const char* word) {
+// `a, b or c` (`word` joins the last two); of more than kMaxCandidates
+// (`total`, when only the first are at hand), `a, b, c, d, e and 3 more`.
+std::string candidate_list(const std::vector<std::string>& items, const char* word,
+                           std::size_t total = 0) {
+    total = std::max(total, items.size());
     std::size_t shown = std::min(items.size(), kMaxCandidates);
     std::string out;
     for (std::size_t i = 0; i < shown; ++i) {
-        if (i > 0)
-            out += i + 1 == shown && shown == items.size() ? " " + std::string(word) + " " : ", ";
+        if (i > 0) out += i + 1 == shown && shown == total ? " " + std::string(word) + " " : ", ";
         out += items[i];
     }
-    if (items.size() > shown) out += " and " + std::to_string(items.size() - shown) + " more";
+    if (total > shown) out += " and " + std::to_string(total - shown) + " more";
     return out;
+}
+
+// The "Did you mean" candidates a Similar* statement found, and how many
+// there are.
+std::string similar_names(Stmt stmt, const Args& args) {
+    std::vector<std::string> names;
+    std::size_t total = 0;
+    scan(stmt, args, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r) {
+            names.push_back(quoted_name(b.at(r, 1).text()));
+            total = static_cast<std::size_t>(b.at(r, 2).num);
+        }
+    });
+    return names.empty() ? std::string() : candidate_list(names, "or", total);
 }
 
 std::string id_text(std::int64_t id) { return "(id " + std::to_string(id) + ")"; }
@@ -146,31 +161,25 @@ std::string parent_path(const Found& f) {
 [[noreturn]] void no_such_customer(std::string_view given) {
     Args args;
     pg_call([&] { args.values[0] = text_datum_Unsafe(given); });
-    std::vector<std::string> similar;
-    scan(Stmt::SimilarCustomers, args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r) similar.push_back(quoted_name(b.at(r, 1).text()));
-    });
+    std::string similar = similar_names(Stmt::SimilarCustomers, args);
     throw AuditError(
         sqlstate::kUndefinedObject, "customer " + quoted_name(given) + " does not exist", {},
         similar.empty() ? "Give the customer's path (Provider.Reseller.Customer) or its name."
-                        : "Did you mean " + candidate_list(similar, "or") + "?");
+                        : "Did you mean " + similar + "?");
 }
 
 [[noreturn]] void no_such_site(const Customer& customer, std::string_view name) {
     Args args;
     args.values[0] = Int64GetDatum(customer.id);
     pg_call([&] { args.values[1] = text_datum_Unsafe(name); });
-    std::vector<std::string> similar;
-    scan(Stmt::SimilarSites, args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r) similar.push_back(quoted_name(b.at(r, 1).text()));
-    });
+    std::string similar = similar_names(Stmt::SimilarSites, args);
     throw AuditError(sqlstate::kUndefinedObject,
                      "site " + quoted_name(name) + " does not exist under customer " +
                          quoted_name(customer.path),
                      {},
                      similar.empty()
                          ? "Site names are those of the customer's sites, without the path."
-                         : "Did you mean " + candidate_list(similar, "or") + "?");
+                         : "Did you mean " + similar + "?");
 }
 
 }  // namespace

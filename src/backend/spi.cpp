@@ -233,8 +233,9 @@ SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
      " AND c.action = 'skipped' AND c.detail = 'held at customer level'",
      2,
      {INT8OID, TEXTARRAYOID}},
-    // SimilarCustomers($1 name or path): customers whose name or path is $1
-    // but for letter case and surrounding whitespace (for "Did you mean").
+    // SimilarCustomers($1 name or path): the first 5 customers whose name or
+    // path is $1 but for letter case and surrounding whitespace (for "Did you
+    // mean"): id, path, how many there are.
     {R"SQL(
 WITH RECURSIVE down (id, kind, name, path) AS (
     SELECT h.id, h.kind, h.name, h.name FROM numaudit.hierarchy h WHERE h.parent_id IS NULL
@@ -243,24 +244,24 @@ WITH RECURSIVE down (id, kind, name, path) AS (
       FROM numaudit.hierarchy h JOIN down ON h.parent_id = down.id
      WHERE h.kind <> 'site'
 )
-SELECT d.id, d.path
+SELECT d.id, d.path, pg_catalog.count(*) OVER ()
   FROM down d
  WHERE d.kind = 'customer'
    AND pg_catalog.lower(pg_catalog.btrim($1, E' \t\n\x0b\f\r'))
        IN (pg_catalog.lower(pg_catalog.btrim(d.name, E' \t\n\x0b\f\r')), pg_catalog.lower(d.path))
  ORDER BY d.path COLLATE pg_catalog."C", d.id
- LIMIT 6)SQL",
+ LIMIT 5)SQL",
      1,
      {TEXTOID}},
-    // SimilarSites($1 customer id, $2 name): its sites named $2 but for
-    // letter case and surrounding whitespace.
+    // SimilarSites($1 customer id, $2 name): the first 5 of its sites named
+    // $2 but for letter case and surrounding whitespace: id, name, how many.
     {R"SQL(
-SELECT h.id, h.name FROM numaudit.hierarchy h
+SELECT h.id, h.name, pg_catalog.count(*) OVER () FROM numaudit.hierarchy h
  WHERE h.parent_id = $1 AND h.kind = 'site'
    AND pg_catalog.lower(pg_catalog.btrim(h.name, E' \t\n\x0b\f\r'))
        = pg_catalog.lower(pg_catalog.btrim($2, E' \t\n\x0b\f\r'))
  ORDER BY h.name COLLATE pg_catalog."C", h.id
- LIMIT 6)SQL",
+ LIMIT 5)SQL",
      2,
      {INT8OID, TEXTOID}},
 };
