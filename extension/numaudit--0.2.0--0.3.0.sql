@@ -17,13 +17,18 @@
 -- before 0.3.0 are kept as they are: an UPDATE checks only the rules its
 -- change can break, and numaudit.check_hierarchy() lists what is broken.
 
+-- The helpers below are SQL functions of one expression with no SET clause,
+-- so that the planner inlines them where they are called (once per row of
+-- the trigger and of check_hierarchy()); their BEGIN ATOMIC bodies are bound
+-- to pg_catalog's functions and operators when created, whatever the
+-- caller's search_path.
+
 -- A name as messages quote it: in double quotes, cut to its first 200
 -- characters and an ellipsis ("..." when the database is not UTF-8), as the
 -- library's quoted_name() does.
 CREATE FUNCTION numaudit._quoted_name(name text)
     RETURNS text
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
+    LANGUAGE sql STABLE PARALLEL SAFE
     BEGIN ATOMIC
         SELECT '"' || CASE WHEN pg_catalog.length($1) <= 200 THEN $1
                            ELSE pg_catalog."left"($1, 200)
@@ -33,63 +38,53 @@ CREATE FUNCTION numaudit._quoted_name(name text)
                       END || '"';
     END;
 
--- The name rules: the rule a name breaks, the fact and a hint (all NULL when
--- it breaks none). Whitespace: space, tab, LF, vertical tab, form feed, CR.
-CREATE FUNCTION numaudit._tree_name_rule(name text, OUT rule text, OUT fact text, OUT hint text)
+-- The name rule a name breaks, as {rule, fact, hint}; NULL when it breaks
+-- none. Whitespace: space, tab, LF, vertical tab, form feed, CR.
+CREATE FUNCTION numaudit._tree_name_rule(name text)
+    RETURNS text[]
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
     BEGIN ATOMIC
-        SELECT r.rule, r.fact, r.hint
-          FROM (SELECT CASE
-                           WHEN $1 = '' THEN 1
-                           WHEN pg_catalog.btrim($1, E' \t\n\x0b\f\r') <> $1 THEN 2
-                           WHEN pg_catalog.strpos($1, '.') > 0 THEN 3
-                       END AS broken) b
-          JOIN (VALUES
-                (1, 'a name is not empty', 'its name is empty',
-                 'Give it a name: its path is its ancestors'' names and its own joined by ".".'),
-                (2, 'a name has no leading or trailing whitespace',
-                 'its name begins or ends with a space, tab, line break, vertical tab or form feed',
-                 'Rename it to ' || numaudit._quoted_name(pg_catalog.btrim($1, E' \t\n\x0b\f\r'))
-                 || '.'),
-                (3, 'a name has no "."', 'its name contains ".", which separates the names in a path',
-                 'Rename it without ".": a path with this name in it would name the wrong node.'))
-               AS r (broken, rule, fact, hint) ON r.broken = b.broken;
+        SELECT CASE
+            WHEN $1 = '' THEN
+                ARRAY['a name is not empty', 'its name is empty',
+                      'Give it a name: its path is its ancestors'' names and its own joined by ".".']
+            WHEN pg_catalog.btrim($1, E' \t\n\x0b\f\r') <> $1 THEN
+                ARRAY['a name has no leading or trailing whitespace',
+                      'its name begins or ends with a space, tab, line break, vertical tab or form feed',
+                      'Rename it to ' || numaudit._quoted_name(pg_catalog.btrim($1, E' \t\n\x0b\f\r')) || '.']
+            WHEN pg_catalog.strpos($1, '.') > 0 THEN
+                ARRAY['a name has no "."', 'its name contains ".", which separates the names in a path',
+                      'Rename it without ".": a path with this name in it would name the wrong node.']
+        END;
     END;
 
--- The placement rules for a node of this kind under a parent of that kind
--- (parent_id NULL: a root), as rule, fact and hint; all NULL when it is
--- placed well or when its parent is not there (the foreign key says so).
--- Other nodes are named by id only: the trigger sees rows that row-level
--- security may hide from the writer.
-CREATE FUNCTION numaudit._tree_placement(kind text, parent_id bigint, parent_kind text,
-                                         OUT rule text, OUT fact text, OUT hint text)
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
+-- The placement rule a node of this kind breaks under a parent of that kind
+-- (parent_id NULL: a root), as {rule, fact, hint}; NULL when it is placed
+-- well or when its parent is not there (the foreign key says so). Other
+-- nodes are named by id only: the trigger sees rows that row-level security
+-- may hide from the writer.
+CREATE FUNCTION numaudit._tree_placement(kind text, parent_id bigint, parent_kind text)
+    RETURNS text[]
+    LANGUAGE sql STABLE PARALLEL SAFE
     BEGIN ATOMIC
-        SELECT r.rule, r.fact, r.hint
-          FROM (SELECT CASE
-                           WHEN $1 = 'provider' AND $2 IS NOT NULL AND $3 IS NOT NULL THEN 1
-                           WHEN $1 <> 'provider' AND $2 IS NULL THEN 2
-                           WHEN $1 IN ('reseller', 'customer') AND $3 NOT IN ('provider', 'reseller')
-                               THEN 3
-                           WHEN $1 = 'site' AND $3 <> 'customer' THEN 4
-                       END AS broken) b
-          JOIN (VALUES
-                (1, 'a provider is a root',
-                 pg_catalog.format('its parent (id %s) is a %s', $2, $3),
-                 'Set its parent_id to NULL, or make it a reseller.'),
-                (2, 'only a provider is a root',
-                 pg_catalog.format('it is a %s and its parent_id is NULL', $1),
-                 CASE WHEN $1 = 'site' THEN 'Set its parent_id to a customer.'
-                      ELSE 'Set its parent_id to a provider or a reseller, or make it a provider.' END),
-                (3, pg_catalog.format('a %s sits under a provider or a reseller', $1),
-                 pg_catalog.format('its parent (id %s) is a %s', $2, $3),
-                 'Set its parent_id to a provider or a reseller.'),
-                (4, 'a site sits directly under a customer',
-                 pg_catalog.format('its parent (id %s) is a %s', $2, $3),
-                 'Set its parent_id to a customer.'))
-               AS r (broken, rule, fact, hint) ON r.broken = b.broken;
+        SELECT CASE
+            WHEN $1 = 'provider' AND $2 IS NOT NULL AND $3 IS NOT NULL THEN
+                ARRAY['a provider is a root', pg_catalog.format('its parent (id %s) is a %s', $2, $3),
+                      'Set its parent_id to NULL, or make it a reseller.']
+            WHEN $1 <> 'provider' AND $2 IS NULL THEN
+                ARRAY['only a provider is a root',
+                      pg_catalog.format('it is a %s and its parent_id is NULL', $1),
+                      CASE WHEN $1 = 'site' THEN 'Set its parent_id to a customer.'
+                           ELSE 'Set its parent_id to a provider or a reseller, or make it a provider.' END]
+            WHEN $1 IN ('reseller', 'customer') AND $3 NOT IN ('provider', 'reseller') THEN
+                ARRAY[pg_catalog.format('a %s sits under a provider or a reseller', $1),
+                      pg_catalog.format('its parent (id %s) is a %s', $2, $3),
+                      'Set its parent_id to a provider or a reseller.']
+            WHEN $1 = 'site' AND $3 <> 'customer' THEN
+                ARRAY['a site sits directly under a customer',
+                      pg_catalog.format('its parent (id %s) is a %s', $2, $3),
+                      'Set its parent_id to a customer.']
+        END;
     END;
 
 -- The check behind the constraint trigger hierarchy_tree. It runs at the end
@@ -108,18 +103,15 @@ CREATE FUNCTION numaudit._hierarchy_tree()
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
-    node numaudit.hierarchy%ROWTYPE;
-    parent numaudit.hierarchy%ROWTYPE;
-    broken record;
     renamed boolean := TG_OP = 'INSERT' OR NEW.name IS DISTINCT FROM OLD.name;
     moved boolean := TG_OP = 'INSERT' OR NEW.parent_id IS DISTINCT FROM OLD.parent_id;
     rekinded boolean := TG_OP = 'UPDATE' AND NEW.kind IS DISTINCT FROM OLD.kind;
+    node numaudit.hierarchy%ROWTYPE;
+    parent numaudit.hierarchy%ROWTYPE;
+    broken text[];  -- {rule, fact, hint} of the first rule found broken
     ancestor bigint;
-    seen bigint[];
-    misplaced bigint;
-    rule text;
-    fact text;
-    hint text;
+    seen bigint[] := '{}';
+    child record;
 BEGIN
     IF NOT (renamed OR moved OR rekinded) THEN
         RETURN NULL;  -- number management, dial plan, site location code: no rule
@@ -132,81 +124,80 @@ BEGIN
     END IF;
 
     IF renamed THEN
-        SELECT r.* INTO broken FROM numaudit._tree_name_rule(node.name) r;
-        rule := broken.rule; fact := broken.fact; hint := broken.hint;
+        broken := numaudit._tree_name_rule(node.name);
     END IF;
 
-    IF rule IS NULL AND (moved OR rekinded) AND node.parent_id IS NOT NULL THEN
+    IF broken IS NULL AND (moved OR rekinded) AND node.parent_id IS NOT NULL THEN
         SELECT h.* INTO parent FROM numaudit.hierarchy h WHERE h.id = node.parent_id FOR SHARE;
         IF NOT FOUND THEN
-            -- Only a deferred foreign key lets this happen; checked now, the
-            -- node's placement could never be checked again.
-            rule := 'a node''s parent exists when the tree is checked';
-            fact := pg_catalog.format('its parent (id %s) does not exist yet', node.parent_id);
-            hint := 'Insert parents first, or defer both checks until commit: SET CONSTRAINTS '
-                    'numaudit.hierarchy_parent_id_fkey, numaudit.hierarchy_tree DEFERRED.';
+            -- Only a deferred foreign key lets this happen; left for later,
+            -- the node's placement would never be checked.
+            broken := ARRAY['a node''s parent exists when the tree is checked',
+                            pg_catalog.format('its parent (id %s) does not exist yet', node.parent_id),
+                            'Insert parents first, or defer both checks until commit: SET CONSTRAINTS '
+                            'numaudit.hierarchy_parent_id_fkey, numaudit.hierarchy_tree DEFERRED.'];
         END IF;
     END IF;
 
-    IF rule IS NULL AND moved AND parent.id IS NOT NULL THEN
+    IF broken IS NULL AND moved AND parent.id IS NOT NULL THEN
         -- No cycle: walk up from the parent. An UPDATE locks every ancestor;
         -- an INSERT cannot close a cycle with rows of other transactions (the
         -- foreign key does not see them), so its parent's lock is enough.
         ancestor := parent.id;
-        seen := ARRAY[]::bigint[];
         WHILE ancestor IS NOT NULL LOOP
             IF ancestor = node.id THEN
-                rule := 'no node is its own ancestor';
-                fact := CASE WHEN parent.id = node.id THEN 'its parent_id is its own id'
-                             ELSE pg_catalog.format('its parent (id %s) is in its own subtree',
-                                                    parent.id) END;
-                hint := 'Set its parent_id to a node outside its own subtree.';
+                broken := ARRAY['no node is its own ancestor',
+                                CASE WHEN parent.id = node.id THEN 'its parent_id is its own id'
+                                     ELSE pg_catalog.format('its parent (id %s) is in its own subtree',
+                                                            parent.id) END,
+                                'Set its parent_id to a node outside its own subtree.'];
                 EXIT;
             END IF;
             EXIT WHEN ancestor = ANY (seen);  -- a cycle above it, not through it
             seen := seen || ancestor;
-            IF TG_OP = 'UPDATE' THEN
+            IF ancestor = parent.id THEN
+                ancestor := parent.parent_id;  -- read and locked above
+            ELSIF TG_OP = 'UPDATE' THEN
                 SELECT h.parent_id INTO ancestor FROM numaudit.hierarchy h WHERE h.id = ancestor FOR SHARE;
             ELSE
                 SELECT h.parent_id INTO ancestor FROM numaudit.hierarchy h WHERE h.id = ancestor;
             END IF;
-            EXIT WHEN NOT FOUND;
         END LOOP;
     END IF;
 
-    IF rule IS NULL AND (moved OR rekinded) THEN
-        SELECT p.* INTO broken
-          FROM numaudit._tree_placement(node.kind, node.parent_id, parent.kind) p;
-        rule := broken.rule; fact := broken.fact; hint := broken.hint;
+    IF broken IS NULL AND (moved OR rekinded) THEN
+        broken := numaudit._tree_placement(node.kind, node.parent_id, parent.kind);
     END IF;
 
-    IF rule IS NULL AND rekinded THEN
+    IF broken IS NULL AND rekinded THEN
         -- Its children must still be placed well under its new kind.
-        SELECT c.id, c.kind, p.rule, pg_catalog.count(*) OVER () AS total INTO broken
-          FROM numaudit.hierarchy c
-         CROSS JOIN LATERAL numaudit._tree_placement(c.kind, node.id, node.kind) p
-         WHERE c.parent_id = node.id AND p.rule IS NOT NULL
+        SELECT c.id, c.kind, c.broken, pg_catalog.count(*) OVER () AS total INTO child
+          FROM (SELECT h.id, h.kind, numaudit._tree_placement(h.kind, node.id, node.kind) AS broken
+                  FROM numaudit.hierarchy h WHERE h.parent_id = node.id) c
+         WHERE c.broken IS NOT NULL
          ORDER BY c.id
          LIMIT 1;
         IF FOUND THEN
-            rule := broken.rule;
-            fact := pg_catalog.format('it is now a %s, and its child (id %s) is a %s', node.kind,
-                                      broken.id, broken.kind)
-                    || CASE WHEN broken.total > 1
-                            THEN pg_catalog.format(' (%s of its children are misplaced)', broken.total)
-                            ELSE '' END;
-            hint := 'Move its children first, or keep its kind; to do both in one transaction, '
-                    'SET CONSTRAINTS numaudit.hierarchy_tree DEFERRED.';
+            broken := ARRAY[child.broken[1],
+                            pg_catalog.format('it is now a %s, and its child (id %s) is a %s',
+                                              node.kind, child.id, child.kind)
+                            || CASE WHEN child.total > 1
+                                    THEN pg_catalog.format(' (%s of its children are misplaced)',
+                                                           child.total)
+                                    ELSE '' END,
+                            'Move its children first, or keep its kind; to do both in one '
+                            'transaction, SET CONSTRAINTS numaudit.hierarchy_tree DEFERRED.'];
         END IF;
     END IF;
 
-    IF rule IS NOT NULL THEN
+    IF broken IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'check_violation',
             MESSAGE = pg_catalog.format('hierarchy node %s (id %s) breaks a tree rule: %s',
-                                        numaudit._quoted_name(node.name), node.id, rule),
-            DETAIL = pg_catalog.upper(pg_catalog."left"(fact, 1)) || pg_catalog.substr(fact, 2) || '.',
-            HINT = hint,
+                                        numaudit._quoted_name(node.name), node.id, broken[1]),
+            DETAIL = pg_catalog.upper(pg_catalog."left"(broken[2], 1))
+                     || pg_catalog.substr(broken[2], 2) || '.',
+            HINT = broken[3],
             CONSTRAINT = 'hierarchy_tree',
             TABLE = 'hierarchy',
             SCHEMA = 'numaudit';
@@ -245,29 +236,26 @@ CREATE FUNCTION numaudit.check_hierarchy()
             -- enters a cycle above it.
             SELECT h.id, h.id, h.parent_id
               FROM numaudit.hierarchy h
-             WHERE h.parent_id IS NOT NULL AND h.id NOT IN (SELECT r.id FROM rooted r)
+             WHERE h.parent_id IS NOT NULL AND NOT EXISTS (SELECT FROM rooted r WHERE r.id = h.id)
           UNION ALL
             SELECT up.start, p.id, p.parent_id
               FROM up JOIN numaudit.hierarchy p ON p.id = up.parent_id
              WHERE up.parent_id <> up.start
         ) CYCLE id SET looped USING route,
-        problems (id, problem) AS (
-            SELECT h.id, n.rule || ': ' || n.fact
-              FROM numaudit.hierarchy h CROSS JOIN LATERAL numaudit._tree_name_rule(h.name) n
-             WHERE n.rule IS NOT NULL
+        broken (id, rule) AS (
+            SELECT h.id, numaudit._tree_name_rule(h.name) FROM numaudit.hierarchy h
           UNION ALL
-            SELECT h.id, pl.rule || ': ' || pl.fact
-              FROM numaudit.hierarchy h
-              LEFT JOIN numaudit.hierarchy p ON p.id = h.parent_id
-             CROSS JOIN LATERAL numaudit._tree_placement(h.kind, h.parent_id, p.kind) pl
-             WHERE pl.rule IS NOT NULL
+            SELECT h.id, numaudit._tree_placement(h.kind, h.parent_id, p.kind)
+              FROM numaudit.hierarchy h LEFT JOIN numaudit.hierarchy p ON p.id = h.parent_id
           UNION ALL
-            SELECT DISTINCT up.start, 'no node is its own ancestor: following parent_id from it comes back to it'
+            SELECT DISTINCT up.start, ARRAY['no node is its own ancestor',
+                                            'following parent_id from it comes back to it']
               FROM up WHERE up.parent_id = up.start AND NOT up.looped
         )
-        SELECT h.id, h.name, h.kind, h.parent_id, x.problem
-          FROM problems x JOIN numaudit.hierarchy h ON h.id = x.id
-         ORDER BY h.id, x.problem;
+        SELECT h.id, h.name, h.kind, h.parent_id, b.rule[1] || ': ' || b.rule[2] AS problem
+          FROM broken b JOIN numaudit.hierarchy h ON h.id = b.id
+         WHERE b.rule IS NOT NULL
+         ORDER BY h.id, (b.rule[1] || ': ' || b.rule[2]) COLLATE pg_catalog."C";
     END;
 
 -- What rows written before 0.3.0 break: one WARNING when updating a database
@@ -312,8 +300,8 @@ GRANT EXECUTE ON FUNCTION numaudit.check_hierarchy(), numaudit._quoted_name(text
 
 COMMENT ON FUNCTION numaudit.check_hierarchy() IS 'Every rule of the tree that a row of numaudit.hierarchy breaks, one row per broken rule: a provider is a root and only a provider is; a reseller or customer sits under a provider or a reseller; a site directly under a customer; no node is its own ancestor; a name is not empty, has no leading or trailing whitespace and no ".". Writes are checked from numaudit 0.3.0 (constraint trigger hierarchy_tree); rows written before are kept and listed here. Rows as the caller sees them (row-level security applies).';
 COMMENT ON FUNCTION numaudit._hierarchy_tree() IS 'Internal, not part of the contract: the check of the constraint trigger hierarchy_tree (SQLSTATE 23514). An INSERT checks every rule for the new row; an UPDATE the name rules when the name changed, the placement and cycle rules when parent_id or kind changed, and the children''s placement when kind changed. Runs as the extension''s owner so that row-level security hides no parent from it.';
-COMMENT ON FUNCTION numaudit._tree_name_rule(text) IS 'Internal helper, not part of the contract: the name rule a name breaks (not empty, no leading or trailing whitespace, no "."), with the fact and a hint; NULLs when none.';
-COMMENT ON FUNCTION numaudit._tree_placement(text, bigint, text) IS 'Internal helper, not part of the contract: the placement rule a node of this kind breaks under a parent of that kind (parent_id NULL for a root), with the fact and a hint; NULLs when none.';
+COMMENT ON FUNCTION numaudit._tree_name_rule(text) IS 'Internal helper, not part of the contract: the name rule a name breaks (not empty, no leading or trailing whitespace, no ".") as {rule, fact, hint}; NULL when none.';
+COMMENT ON FUNCTION numaudit._tree_placement(text, bigint, text) IS 'Internal helper, not part of the contract: the placement rule a node of this kind breaks under a parent of that kind (parent_id NULL for a root) as {rule, fact, hint}; NULL when none.';
 COMMENT ON FUNCTION numaudit._quoted_name(text) IS 'Internal helper, not part of the contract: a name in double quotes as messages quote it, cut to its first 200 characters and an ellipsis.';
 COMMENT ON TRIGGER hierarchy_tree ON numaudit.hierarchy IS 'Keeps the tree the documented one on every INSERT and UPDATE (SQLSTATE 23514, constraint hierarchy_tree); see numaudit.check_hierarchy() for the rules. DEFERRABLE: a loader that inserts children before their parents in separate statements defers it and hierarchy_parent_id_fkey until commit.';
 COMMENT ON CONSTRAINT hierarchy_parent_id_fkey ON numaudit.hierarchy IS 'A node''s parent exists. DEFERRABLE INITIALLY IMMEDIATE: SET CONSTRAINTS numaudit.hierarchy_parent_id_fkey, numaudit.hierarchy_tree DEFERRED lets a loader insert children before their parents in one transaction.';

@@ -69,7 +69,10 @@ SELECT p.oid::regprocedure AS routine, coalesce(g.rolname, 'PUBLIC') AS grantee,
  ORDER BY p.oid::regprocedure::text COLLATE "C", 2;
 -- Every routine runs as its caller, except _sync_number_ids (it must see
 -- every id, whatever row-level security hides; it only moves the sequence
--- forward). All but the committing procedure fix their search_path.
+-- forward) and _hierarchy_tree (the check of the tree must see every parent
+-- and child). The routines that run SQL fix their search_path, but for the
+-- committing procedure and the tree's one-expression helpers, which are
+-- inlined where called (their BEGIN ATOMIC bodies are bound when created).
 SELECT p.oid::regprocedure AS routine, p.prosecdef AS security_definer, p.proconfig
   FROM pg_proc p WHERE p.pronamespace = 'numaudit'::regnamespace
  ORDER BY p.oid::regprocedure::text COLLATE "C";
