@@ -304,6 +304,7 @@ COMMENT ON FUNCTION numaudit._tree_name_rule(text) IS 'Internal helper, not part
 COMMENT ON FUNCTION numaudit._tree_placement(text, bigint, text) IS 'Internal helper, not part of the contract: the placement rule a node of this kind breaks under a parent of that kind (parent_id NULL for a root) as {rule, fact, hint}; NULL when none.';
 COMMENT ON FUNCTION numaudit._quoted_name(text) IS 'Internal helper, not part of the contract: a name in double quotes as messages quote it, cut to its first 200 characters and an ellipsis.';
 COMMENT ON TRIGGER hierarchy_tree ON numaudit.hierarchy IS 'Keeps the tree the documented one on every INSERT and UPDATE (SQLSTATE 23514, constraint hierarchy_tree); see numaudit.check_hierarchy() for the rules. DEFERRABLE: a loader that inserts children before their parents in separate statements defers it and hierarchy_parent_id_fkey until commit.';
+COMMENT ON CONSTRAINT hierarchy_tree ON numaudit.hierarchy IS 'The tree rules, checked by the constraint trigger of the same name (SQLSTATE 23514); see numaudit.check_hierarchy(). DEFERRABLE INITIALLY IMMEDIATE.';
 COMMENT ON CONSTRAINT hierarchy_parent_id_fkey ON numaudit.hierarchy IS 'A node''s parent exists. DEFERRABLE INITIALLY IMMEDIATE: SET CONSTRAINTS numaudit.hierarchy_parent_id_fkey, numaudit.hierarchy_tree DEFERRED lets a loader insert children before their parents in one transaction.';
 
 --
