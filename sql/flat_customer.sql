@@ -151,7 +151,9 @@ INSERT INTO numaudit.number (id, hierarchy_id, internal_number, status, usage, d
 --    4004 not in use: unchanged, not reported;
 --  * wildcards X [ ] ! . @ and * after the first character: skipped, one row
 --    per owner and pattern (56* twice at Acme -> one row naming both);
---    '\+4420XXXX' reported as '+4420XXXX'; the entry 50XX stays Available;
+--    '\+4420XXXX' reported as '+4420XXXX'; the entry 50XX is no number:
+--    reported skipped ("invalid number") and left as it is (0.2.0 audited it
+--    like a number);
 --  * '\+' patterns: '\+442071234567' is the entry '+442071234567';
 --    '\+442071230000' and '+442071230000' are one number;
 --  * leading * is a number ('*57' added);

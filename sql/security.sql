@@ -331,7 +331,7 @@ BEGIN ATOMIC
     DELETE FROM numaudit.number WHERE internal_number = '2001';
     UPDATE numaudit.number SET status = 'Used', usage = 'Device' WHERE internal_number = '1099';
     INSERT INTO numaudit.number (id, hierarchy_id, internal_number, status)
-    SELECT max(n.id) + 1, 4, 'L' || (max(n.id) + 1), 'Reserved' FROM numaudit.number n;
+    SELECT max(n.id) + 1, 4, '77' || (max(n.id) + 1), 'Reserved' FROM numaudit.number n;
 END;
 CREATE FUNCTION pg_temp.acme() RETURNS TABLE (site text, internal_number text, status text,
                                               usage text)
@@ -339,7 +339,7 @@ CREATE FUNCTION pg_temp.acme() RETURNS TABLE (site text, internal_number text, s
 BEGIN ATOMIC
     SELECT h.name, n.internal_number, n.status, n.usage
       FROM numaudit.number n JOIN numaudit.hierarchy h ON h.id = n.hierarchy_id
-     WHERE n.internal_number NOT LIKE 'L%'
+     WHERE n.internal_number NOT LIKE '77%'
      ORDER BY h.name, n.internal_number;
 END;
 

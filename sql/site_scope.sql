@@ -66,9 +66,11 @@ INSERT INTO numaudit.number (id, hierarchy_id, internal_number, status, usage, d
 --  * Paris entries are audited against all uses of the flat customer:
 --    1001 (a London phone) and 1003 (a customer-level phone) become Used;
 --    4001 (Reserved) is in use by London: skipped with detail Reserved;
---  * additions only for Paris's own uses: 2001, 2002, 2003 (2003 gets the
+--  * additions only for Paris's own uses: 2002, 2003 (2003 gets the
 --    usage of all uses: Paris phone + London hunt pilot); not 1002 (London's
---    own) nor 1004 (a customer-level use);
+--    own) nor 1004 (a customer-level use); 2001, a Paris phone's number, is
+--    held by London: skipped, "held at site London", nothing added (a flat
+--    customer's numbers are unique; 0.2.0 added a second entry at Paris);
 --  * 1005 used by Paris (and London) is held at customer level: one skipped
 --    row, hierarchy = the customer's path, site NULL; no Paris entry;
 --  * conflicts of the whole flat customer are reported although they involve
@@ -94,9 +96,10 @@ SELECT hierarchy_id, internal_number FROM numaudit.number
  ORDER BY hierarchy_id, internal_number COLLATE "C";
 
 -- A named subset, London and Rome (given out of order):
---  * London: 2001 (a Paris phone) becomes Used; 1002, 2002, 2003, 4001 are
---    added at London (London's own uses with no London entry, although Paris
---    holds 2002 and 4001); 1005 held at customer level again; 66XX wildcard;
+--  * London: 2001 (a Paris phone) becomes Used; 1002 is added at London
+--    (London's own use, held nowhere); 2002, 2003 and 4001, London's uses too,
+--    are held by Paris: skipped, "held at site Paris", nothing added; 1005
+--    held at customer level again; 66XX wildcard;
 --  * Rome: 3001 unused -> Available; 3002 -> Used-Utility;
 --  * 6001 and 6002 in conflict: nothing added at London or Rome;
 --  * Paris is not audited: no Paris row.
@@ -124,8 +127,8 @@ SELECT hierarchy_id, internal_number, status, usage, description
  ORDER BY hierarchy_id, internal_number COLLATE "C";
 
 -- A further run of all sites changes nothing: only the conflicts, the
--- held-at-customer-level number, the Reserved entry in use and the
--- wildcards come back; no entry's updated_at moves.
+-- numbers held at customer level or at another site, the Reserved entry in
+-- use and the wildcards come back; no entry's updated_at moves.
 UPDATE numaudit.number SET updated_at = '2000-01-01 00:00+00';
 SELECT * FROM numaudit.run('Acme', 'site');
 SELECT count(*) FILTER (WHERE updated_at <> '2000-01-01 00:00+00') AS touched,

@@ -5,17 +5,22 @@
 #include <unordered_set>
 
 #include "backend/context_resource.hpp"
+#include "backend/messages.hpp"
+#include "backend/settings.hpp"
 #include "backend/spi.hpp"
 #include "core/audit_error.hpp"
-#include "core/pattern.hpp"
+#include "core/number_reading.hpp"
 
 namespace numaudit::backend {
 
-int g_max_memory_mb = 0;
-
 namespace {
 
+// A write batch ends at 10,000 rows, or earlier at 64 MB of text, so that no
+// value of any size makes one statement's arrays too large.
 constexpr std::size_t kWriteBatch = 10000;
+constexpr std::size_t kWriteBatchBytes = std::size_t{64} << 20;
+
+std::size_t text_size(const core::OptText& t) { return t ? t->size() : 0; }
 
 using core::OptText;
 
@@ -67,9 +72,11 @@ void add_use(core::Planner& planner, const Batch& b, int r) {
                     static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
 }
 
+// An entry row (ENTRY_COLUMNS in spi.cpp): id, holder, internal_number,
+// status, usage (its start when very long) and then that usage's md5.
 void add_entry(core::Planner& planner, const Batch& b, int r) {
     planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
-                      b.at(r, 4).opt_text());
+                      b.at(r, 4).opt_text(), b.at(r, 5).opt_text());
 }
 
 void read_inputs(core::Planner& planner, const UnitRequest& req) {
@@ -93,10 +100,11 @@ void read_inputs(core::Planner& planner, const UnitRequest& req) {
         for (const auto& s : *req.selected) owners.push_back(s.id);
     }
     // Entries: the audited ones, plus the customer level (for "held at
-    // customer level").
+    // customer level"); in a flat customer every site's, since a number held
+    // anywhere in the customer is not added again.
     std::vector<std::int64_t> holders{customer.id};
-    for (const auto& s : req.scope == core::Scope::Customer ? *req.all_sites : *req.selected)
-        holders.push_back(s.id);
+    const bool every_site = req.scope == core::Scope::Customer || flat;
+    for (const auto& s : every_site ? *req.all_sites : *req.selected) holders.push_back(s.id);
 
     Args uses_args;
     pg_call([&] { uses_args.values[0] = int8_array_Unsafe(owners.data(), owners.size()); });
@@ -120,6 +128,7 @@ void read_slc_site(core::Planner& planner, const UnitRequest& req) {
     read_kinds(planner);
     planner.add_site(site, req.selected->front().name, true);
 
+    // The numbers the site holds and those its uses need, as read.
     std::unordered_set<std::string> numbers, missing;
     std::string buffer;
     Args site_args;
@@ -127,14 +136,16 @@ void read_slc_site(core::Planner& planner, const UnitRequest& req) {
     scan(Stmt::ReadSiteEntries, site_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
             add_entry(planner, b, r);
-            numbers.emplace(b.at(r, 2).text());
+            core::NumberReading read = core::read_number(b.at(r, 2).text(), buffer);
+            if (read.kind == core::NumberKind::Number) numbers.emplace(read.text);
         }
     });
     scan(Stmt::ReadSiteUses, site_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
             add_use(planner, b, r);
-            core::normalize_pattern(b.at(r, 5).text(), buffer);
-            if (!core::is_wildcard(buffer) && !numbers.count(buffer)) missing.insert(buffer);
+            core::NumberReading read = core::read_number(b.at(r, 5).text(), buffer);
+            if (read.kind == core::NumberKind::Number && !numbers.count(std::string(read.text)))
+                missing.emplace(read.text);
         }
     });
     if (missing.empty()) return;
@@ -168,22 +179,24 @@ void write_updates(const core::Plan& plan, const Selection& which, Emitted& emit
                    core::Counts& counts, MemoryContext batch, std::pmr::memory_resource* mr) {
     std::pmr::vector<std::int64_t> ids(mr), holders(mr);
     std::pmr::vector<std::int32_t> rows(mr);
-    std::pmr::vector<OptText> nums(mr), olds(mr), oldu(mr), news(mr), newu(mr);
-    for (std::size_t start = 0; start < which.size(); start += kWriteBatch) {
-        std::size_t end = std::min(which.size(), start + kWriteBatch);
-        ids.clear(), holders.clear(), nums.clear(), rows.clear();
+    std::pmr::vector<OptText> nums(mr), olds(mr), oldu(mr), news(mr), newu(mr), digests(mr);
+    for (std::size_t start = 0; start < which.size();) {
+        ids.clear(), holders.clear(), nums.clear(), rows.clear(), digests.clear();
         olds.clear(), oldu.clear(), news.clear(), newu.clear();
-        for (std::size_t i = start; i < end; ++i) {
-            const auto& u = plan.updates[which[i]];
+        std::size_t end = start, bytes = 0;
+        for (; end < which.size() && end - start < kWriteBatch && bytes < kWriteBatchBytes; ++end) {
+            const auto& u = plan.updates[which[end]];
             const core::ResultRow row = plan.rows[u.row];
             ids.push_back(u.entry_id);
             holders.push_back(u.holder);
-            nums.push_back(row.internal_number);
+            nums.push_back(u.stored);  // the key: the text as stored
             rows.push_back(static_cast<std::int32_t>(u.row));
             olds.push_back(row.old_status);
-            oldu.push_back(row.old_usage);
+            oldu.push_back(u.usage_complete ? u.usage : std::nullopt);
+            digests.push_back(u.usage_complete ? std::nullopt : u.usage);
             news.push_back(row.new_status);
             newu.push_back(row.new_usage);
+            bytes += u.stored.size() + text_size(u.usage) + text_size(row.new_usage);
             emitted[u.row] = 0;  // until the database says it was applied
         }
         Args args;
@@ -196,12 +209,14 @@ void write_updates(const core::Plan& plan, const Selection& which, Emitted& emit
             args.values[5] = text_array_Unsafe(news.data(), news.size());
             args.values[6] = text_array_Unsafe(newu.data(), newu.size());
             args.values[7] = int4_array_Unsafe(rows.data(), rows.size());
+            args.values[8] = text_array_Unsafe(digests.data(), digests.size());
         });
         exec(Stmt::LockEntries, args);
         exec(Stmt::UpdateEntries, args, [&](const Batch& b) {
             for (int r = 0; r < b.rows; ++r) emitted[static_cast<std::size_t>(b.at(r, 0).num)] = 1;
         });
         reset_batch(batch);
+        start = end;
     }
     for (auto i : which)
         if (!emitted[plan.updates[i].row]) --counts.updated;
@@ -324,9 +339,12 @@ void write_history(std::int64_t run_id, const core::Plan& plan, const Selection&
         reset_batch(batch);
         for (auto& c : cols) c.clear();
     };
+    std::size_t bytes = 0;
     for (auto i : which) {
         if (!emitted[i]) continue;
         const core::ResultRow r = plan.rows[i];
+        bytes += r.hierarchy.size() + text_size(r.site) + text_size(r.internal_number) +
+                 text_size(r.old_usage) + text_size(r.new_usage) + text_size(r.detail);
         cols[0].push_back(r.hierarchy);
         cols[1].push_back(r.site);
         cols[2].push_back(r.internal_number);
@@ -336,7 +354,10 @@ void write_history(std::int64_t run_id, const core::Plan& plan, const Selection&
         cols[6].push_back(r.new_status);
         cols[7].push_back(r.new_usage);
         cols[8].push_back(r.detail);
-        if (cols[0].size() >= kWriteBatch) flush();
+        if (cols[0].size() >= kWriteBatch || bytes >= kWriteBatchBytes) {
+            flush();
+            bytes = 0;
+        }
     }
     flush();
 }
@@ -376,9 +397,9 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
     Contexts cxt = create_contexts();
     core::Counts counts;
     {
-        ContextResource mr(cxt.audit, static_cast<std::size_t>(g_max_memory_mb) * 1024 * 1024);
+        ContextResource mr(cxt.audit, max_memory_bytes());
         core::Planner planner(&mr, req.customer->dial_plan, req.scope, req.customer->id,
-                              req.customer->path);
+                              req.customer->path, database_clip());
         // Destroyed before the planner, also when an error unwinds: the
         // planner's containers then free nothing piecemeal (the context is
         // deleted at once below), which keeps a cancel quick.
@@ -472,10 +493,9 @@ core::Counts audit_run_plan(const UnitRequest& req) {
     try {
         void* place = nullptr;
         pg_call([&] { place = MemoryContextAlloc(rp.cxt, sizeof(ContextResource)); });
-        rp.mr = ::new (place)
-            ContextResource(rp.cxt, static_cast<std::size_t>(g_max_memory_mb) * 1024 * 1024);
+        rp.mr = ::new (place) ContextResource(rp.cxt, max_memory_bytes());
         rp.planner = make_in<core::Planner>(rp.mr, rp.mr, req.customer->dial_plan, req.scope,
-                                            req.customer->id, req.customer->path);
+                                            req.customer->id, req.customer->path, database_clip());
         read_inputs(*rp.planner, req);
         rp.plan = make_in<core::Plan>(
             rp.mr, rp.planner->plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); }));
@@ -527,8 +547,10 @@ bool audit_run_site(std::int64_t run_id, std::int64_t site_id, core::Counts& cou
     Selection rows = select_node(*rp.rows, site_id, rp.mr);
     counts.updated = static_cast<std::int64_t>(updates.size());
     counts.added = static_cast<std::int64_t>(inserts.size());
-    for (auto i : rows)
+    for (auto i : rows) {
         if (plan.rows.action(i) == core::Action::Skipped) ++counts.skipped;
+        if (plan.rows.action(i) == core::Action::Conflict) ++counts.conflicts;  // duplicate entries
+    }
     for (const auto& [node, n] : plan.unchanged_by_node)
         if (node == site_id) counts.unchanged = n;
     Emitted& emitted = *rp.emitted;

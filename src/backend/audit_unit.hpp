@@ -45,7 +45,4 @@ bool audit_run_site(std::int64_t run_id, std::int64_t site_id, core::Counts& cou
 // Drops the kept plan, if any. Never raises an error.
 void forget_run_plan() noexcept;
 
-// The memory limit of one audit (numaudit.max_memory, in MB; 0 = none).
-extern int g_max_memory_mb;
-
 }  // namespace numaudit::backend

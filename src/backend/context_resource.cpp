@@ -10,7 +10,7 @@ void* ContextResource::do_allocate(std::size_t bytes, std::size_t alignment) {
     // ask for alignof(max_align_t)) get padding, which is never freed alone.
     std::size_t padding = alignment > MAXIMUM_ALIGNOF ? alignment : 0;
     if (bytes > MaxAllocHugeSize - padding) throw std::bad_alloc();
-    if (limit_ && allocated_ + bytes + padding > limit_) throw std::bad_alloc();
+    if (limit_ && allocated_ + bytes + padding > limit_) throw MemoryLimitReached();
     // NO_OOM: a failed allocation returns NULL instead of raising an ERROR.
     void* p =
         MemoryContextAllocExtended(cxt_, bytes + padding, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);

@@ -8,10 +8,18 @@
 
 #include <cstddef>
 #include <memory_resource>
+#include <new>
 
 #include "backend/pg.hpp"
 
 namespace numaudit::backend {
+
+// The audit reached numaudit.max_memory (as opposed to the server running
+// out of memory): both are SQLSTATE 53200, with different messages.
+class MemoryLimitReached : public std::bad_alloc {
+  public:
+    const char* what() const noexcept override { return "numaudit.max_memory reached"; }
+};
 
 class ContextResource final : public std::pmr::memory_resource {
   public:

@@ -8,12 +8,12 @@
 #include "backend/locks.hpp"
 #include "backend/messages.hpp"
 #include "backend/notify.hpp"
+#include "backend/settings.hpp"
 #include "backend/spi.hpp"
 #include "core/audit_error.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
-void _PG_init(void);
 PG_FUNCTION_INFO_V1(numaudit_run);
 PG_FUNCTION_INFO_V1(numaudit_audit_start);
 PG_FUNCTION_INFO_V1(numaudit_audit_step);
@@ -27,6 +27,8 @@ namespace {
 // The validated arguments of run() and audit().
 struct Request {
     core::Scope scope;
+    bool dry_run = false;
+    bool nowait = false;
     std::optional<std::string> customer_arg;
     bool sites_null = true;
     std::vector<std::optional<std::string>> site_args;
@@ -65,7 +67,18 @@ std::vector<std::optional<std::string>> text_array_arg(FunctionCallInfo fcinfo, 
     return out;
 }
 
-// Argument checks that need no database come first, then the lookups.
+// A boolean flag argument: NULL is no answer (SPEC §3, bad input).
+bool flag_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+    if (PG_NARGS() <= n) return false;  // a catalog older than the flag
+    if (PG_ARGISNULL(n))
+        throw core::AuditError(core::sqlstate::kInvalidParameterValue,
+                               std::string(name) + " must not be NULL", {},
+                               "Pass true or false; it defaults to false.");
+    return PG_GETARG_BOOL(n);
+}
+
+// Argument checks that need no database come first, then the lookups:
+// (customer, scope, sites[, dry_run, nowait]), as run() and audit() take.
 Request read_request(FunctionCallInfo fcinfo) {
     Request req;
     req.customer_arg = text_arg(fcinfo, 0);
@@ -76,6 +89,17 @@ Request read_request(FunctionCallInfo fcinfo) {
     req.sites_null = PG_ARGISNULL(2);
     req.site_args = text_array_arg(fcinfo, 2);
     req.site_names = core::check_sites(req.scope, req.sites_null, req.site_args, database_clip());
+    req.dry_run = flag_arg(fcinfo, 3, "dry_run");
+    req.nowait = flag_arg(fcinfo, 4, "nowait");
+    check_settings();
+    // An audit that writes cannot run in a read-only transaction: say so at
+    // once, not with an internal statement's error.
+    if (!req.dry_run && XactReadOnly)
+        throw core::AuditError(
+            "25006", "numaudit: an audit cannot write in a read-only transaction",
+            "The transaction is read-only (default_transaction_read_only, a standby, or SET "
+            "TRANSACTION READ ONLY).",
+            "A dry run (dry_run => true) works in a read-only transaction.");
     return req;
 }
 
@@ -85,6 +109,16 @@ void resolve(Request& req) {
     req.all_sites = list_sites(req.customer);
     if (req.scope == core::Scope::Site)
         req.selected = select_sites(req.customer, req.all_sites, req.site_names);
+    if (req.scope == core::Scope::Site && req.all_sites.empty()) {
+        std::string message = "numaudit: customer " + quoted_name(req.customer.path) +
+                              " has no sites: a site-scope audit has no entries to audit";
+        const bool flat = req.customer.dial_plan == core::DialPlan::Flat;
+        pg_call([&] {
+            ereport(NOTICE,
+                    (errmsg("%s", message.c_str()),
+                     flat ? errhint("Scope 'customer' audits its customer-level entries.") : 0));
+        });
+    }
 }
 
 // The audit_run id of this session's latest run or CALL (0: none yet).
@@ -133,8 +167,8 @@ Datum opt_datum_Unsafe(const core::OptText& t, bool& isnull) {
 
 Datum run_Cpp(FunctionCallInfo fcinfo) {
     Request req = read_request(fcinfo);
-    bool dry_run = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
-    bool nowait = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
+    const bool dry_run = req.dry_run;
+    const bool nowait = req.nowait;
     pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
@@ -182,30 +216,55 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
     return (Datum)0;
 }
 
-// _audit_start(customer, scope, sites) -> (run_id, units): validates and
-// resolves like run(), records the run, and lists its units of work (the
-// selected sites' ids, or the customer's id for scope customer).
+// The one-line summary of a dry CALL: what the audit would do.
+std::string dry_summary(const Request& req, const core::Counts& c) {
+    return "numaudit: dry run of " +
+           database_clip().clip(req.customer.path, core::kMaxNameInMessage) + " (scope " +
+           core::scope_name(req.scope) + "): sites " + std::to_string(sites_total(req)) +
+           ", would add " + std::to_string(c.added) + ", update " + std::to_string(c.updated) +
+           ", leave " + std::to_string(c.unchanged) + " unchanged, skip " +
+           std::to_string(c.skipped) + ", conflicts " + std::to_string(c.conflicts) +
+           "; nothing was written";
+}
+
+// _audit_start(customer, scope, sites[, dry_run, nowait]) -> (run_id, units
+// [, summary]): validates and resolves like run(). A dry run is audited here,
+// whole, writing nothing: only its summary comes back. Otherwise it records
+// the run and lists its units of work (the selected sites' ids, or the
+// customer's id for scope customer); with nowait it first tries the run's
+// locks, so that a busy customer fails with 55P03 before anything is
+// recorded. (Databases at 0.1.0 and 0.2.0 declare the first three arguments
+// and two results.)
 Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
     Request req = read_request(fcinfo);
     spi_connect();
     resolve(req);
-    forget_run_plan();  // of an earlier run of this session that did not end
-    std::vector<std::int64_t> reaped;
-    exec(Stmt::ReapStaleRuns, Args{}, [&](const Batch& b) {
-        for (int i = 0; i < b.rows; ++i) reaped.push_back(b.at(i, 0).num);
-    });
-    for (std::int64_t id : reaped) pg_call([&] { notify_run(id); });
-    std::int64_t run_id = insert_run(req, sites_total(req), "audit");
+    std::int64_t run_id = 0;
     std::vector<std::int64_t> units;
-    // A unit is a site, or the customer itself: for scope customer, and first
-    // in a flat customer's site-scope audit, where it reports the conflicts
-    // among all of the customer's uses once (as run() does) so that each
-    // site then reads only what it needs.
-    if (req.scope == core::Scope::Customer || req.customer.dial_plan == core::DialPlan::Flat ||
-        req.selected.empty())
-        units.push_back(req.customer.id);
-    if (req.scope == core::Scope::Site)
-        for (const auto& s : req.selected) units.push_back(s.id);
+    std::string summary;
+    if (req.dry_run) {
+        lock_for_audit(req.customer, req.scope, req.selected, req.nowait);
+        UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, true, 0, false};
+        summary = dry_summary(req, audit_unit(unit, [](const core::ResultRow&) {}));
+    } else {
+        if (req.nowait) lock_for_audit(req.customer, req.scope, req.selected, true);
+        forget_run_plan();  // of an earlier run of this session that did not end
+        std::vector<std::int64_t> reaped;
+        exec(Stmt::ReapStaleRuns, Args{}, [&](const Batch& b) {
+            for (int i = 0; i < b.rows; ++i) reaped.push_back(b.at(i, 0).num);
+        });
+        for (std::int64_t id : reaped) pg_call([&] { notify_run(id); });
+        run_id = insert_run(req, sites_total(req), "audit");
+        // A unit is a site, or the customer itself: for scope customer, and
+        // first in a flat customer's site-scope audit, where it reports the
+        // conflicts among all of the customer's uses once (as run() does) so
+        // that each site then reads only what it needs.
+        if (req.scope == core::Scope::Customer || req.customer.dial_plan == core::DialPlan::Flat ||
+            req.selected.empty())
+            units.push_back(req.customer.id);
+        if (req.scope == core::Scope::Site)
+            for (const auto& s : req.selected) units.push_back(s.id);
+    }
     spi_finish();
 
     Datum result = (Datum)0;
@@ -214,18 +273,20 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
         if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
             elog(ERROR, "numaudit: _audit_start must return a composite");
         desc = BlessTupleDesc(desc);
-        Datum values[2] = {Int64GetDatum(run_id), int8_array_Unsafe(units.data(), units.size())};
-        bool nulls[2] = {false, false};
+        Datum values[3] = {Int64GetDatum(run_id), int8_array_Unsafe(units.data(), units.size()),
+                           summary.empty() ? (Datum)0 : text_datum_Unsafe(summary)};
+        bool nulls[3] = {run_id == 0, false, summary.empty()};
         result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
     });
     return result;
 }
 
-// _audit_step(run_id, unit): audits one unit of a run in the caller's
-// transaction and adds its counts to the run.
+// _audit_step(run_id, unit[, nowait]): audits one unit of a run in the
+// caller's transaction and adds its counts to the run.
 Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     std::int64_t run_id = PG_GETARG_INT64(0);
     std::int64_t unit_id = PG_GETARG_INT64(1);
+    const bool nowait = PG_NARGS() > 2 && PG_GETARG_BOOL(2);  // STRICT: never NULL
     spi_connect();
     std::string scope_text, status;
     Request req;
@@ -275,7 +336,7 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
         req.selected.push_back(Site{unit_id, *site_name});
         req.all_sites = req.selected;
         done = 1;
-        lock_for_audit(req.customer, req.scope, req.selected, false);
+        lock_for_audit(req.customer, req.scope, req.selected, nowait);
         if (flat) {
             // Its part of the plan the run's first unit made.
             if (!audit_run_site(run_id, unit_id, counts))
@@ -308,7 +369,7 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
                                            " no longer exists under customer " +
                                            quoted_name(req.customer.path));
         }
-        lock_for_audit(req.customer, req.scope, req.selected, false);
+        lock_for_audit(req.customer, req.scope, req.selected, nowait);
         UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false,
                          run_id,        true};
         if (req.scope == core::Scope::Site && flat)
@@ -345,18 +406,4 @@ extern "C" Datum numaudit_audit_step(PG_FUNCTION_ARGS) {
 extern "C" Datum numaudit_last_run_id(PG_FUNCTION_ARGS) {
     if (numaudit::backend::g_last_run_id == 0) PG_RETURN_NULL();
     PG_RETURN_INT64(numaudit::backend::g_last_run_id);
-}
-
-extern "C" void _PG_init(void) {
-    DefineCustomIntVariable(
-        "numaudit.max_memory",
-        "Memory one audit may use for its working data, in MB (0: no limit).",
-        "An audit that needs more fails with SQLSTATE 53200 and changes nothing.",
-        &numaudit::backend::g_max_memory_mb, 0, 0, INT_MAX / 1024, PGC_USERSET, GUC_UNIT_MB,
-        nullptr, nullptr, nullptr);
-    DefineCustomBoolVariable(
-        "numaudit.notify", "Whether a finished run sends NOTIFY numaudit with its JSON summary.",
-        "Turn it off in transactions that are prepared for two-phase commit.",
-        &numaudit::backend::g_notify, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-    MarkGUCPrefixReserved("numaudit");
 }

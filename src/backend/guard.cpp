@@ -1,6 +1,11 @@
 #include "backend/guard.hpp"
 
+#include <cstdio>
 #include <cstring>
+
+#include "backend/context_resource.hpp"
+#include "backend/settings.hpp"
+#include "backend/spi.hpp"
 
 namespace numaudit::backend {
 
@@ -42,10 +47,22 @@ void capture_exception(PendingError& pending) noexcept {
         pending.pg = e.edata();
     } catch (const core::AuditError& e) {
         pending.set(e.sqlstate(), e.what(), e.detail().c_str(), e.hint().c_str());
+    } catch (const MemoryLimitReached&) {
+        char message[160];
+        snprintf(message, sizeof message,
+                      "numaudit: out of memory: the audit needs more than numaudit.max_memory = %s",
+                      max_memory_text());
+        pending.set(core::sqlstate::kOutOfMemory, message, "It changed nothing.",
+                    "Raise numaudit.max_memory (SET numaudit.max_memory = '2GB'), or audit fewer "
+                    "sites at a time.");
     } catch (const std::bad_alloc&) {
-        pending.set(core::sqlstate::kOutOfMemory, "numaudit: out of memory",
-                    "The audit needed more memory than it could get.",
-                    "Audit fewer sites at a time, or raise numaudit.max_memory.");
+        char detail[200];
+        snprintf(detail, sizeof detail,
+                      "The server could not give the audit more memory (numaudit.max_memory = "
+                      "%s). It changed nothing.",
+                      max_memory_text());
+        pending.set(core::sqlstate::kOutOfMemory, "numaudit: out of memory", detail,
+                    "Audit fewer sites at a time, or free memory on the server.");
     } catch (const std::exception& e) {
         pending.set(core::sqlstate::kInternalError, e.what());
     } catch (...) {
@@ -55,7 +72,12 @@ void capture_exception(PendingError& pending) noexcept {
 
 void PendingError::raise_if_pending() const {
     if (!active) return;
-    if (pg) ReThrowError(pg);
+    if (pg) {
+        // Raised anew, with the caller's context and none of numaudit's
+        // internal statements.
+        drop_internal_context(pg);
+        ThrowErrorData(pg);
+    }
     ereport(
         ERROR,
         (errcode(MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4])),

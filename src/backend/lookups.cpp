@@ -7,12 +7,13 @@
 #include "backend/guard.hpp"
 #include "backend/resolve.hpp"
 #include "backend/spi.hpp"
-#include "core/pattern.hpp"
+#include "core/number_reading.hpp"
 #include "core/request.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(numaudit_customer_id);
 PG_FUNCTION_INFO_V1(numaudit_pattern_number);
+PG_FUNCTION_INFO_V1(numaudit_read_number);
 }
 
 namespace numaudit::backend {
@@ -27,17 +28,41 @@ Datum customer_id_Cpp(FunctionCallInfo fcinfo) {
     return Int64GetDatum(customer.id);
 }
 
+Datum text_result_Unsafe(std::string_view s) {
+    return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
+}
+
+// pattern_number(text): the number a pattern or entry stands for, as the
+// audit reads it; NULL for a wildcard or an invalid text. STRICT.
 Datum pattern_number_Cpp(FunctionCallInfo fcinfo) {
-    // As the planner does: normalize first, then look for wildcards. The
-    // function is STRICT: its argument is never NULL.
-    std::string number = core::normalize_pattern(*text_arg(fcinfo, 0));
-    if (core::is_wildcard(number)) {
+    std::string raw = *text_arg(fcinfo, 0), buffer;
+    core::NumberReading read = core::read_number(raw, buffer);
+    if (read.kind != core::NumberKind::Number) {
         fcinfo->isnull = true;
         return (Datum)0;
     }
     Datum result = (Datum)0;
-    pg_call(
-        [&] { result = PointerGetDatum(cstring_to_text_with_len(number.data(), number.size())); });
+    pg_call([&] { result = text_result_Unsafe(read.text); });
+    return result;
+}
+
+// read_number(text) -> (kind, number): how the audit reads a pattern or an
+// entry: kind number, wildcard or invalid; the read text (NULL if invalid).
+Datum read_number_Cpp(FunctionCallInfo fcinfo) {
+    std::string raw = *text_arg(fcinfo, 0), buffer;
+    core::NumberReading read = core::read_number(raw, buffer);
+    Datum result = (Datum)0;
+    pg_call([&] {
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "numaudit: read_number must return a composite");
+        desc = BlessTupleDesc(desc);
+        Datum values[2] = {
+            text_result_Unsafe(core::number_kind_name(read.kind)),
+            read.kind == core::NumberKind::Invalid ? (Datum)0 : text_result_Unsafe(read.text)};
+        bool nulls[2] = {false, read.kind == core::NumberKind::Invalid};
+        result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+    });
     return result;
 }
 
@@ -52,4 +77,8 @@ extern "C" Datum numaudit_customer_id(PG_FUNCTION_ARGS) {
 
 extern "C" Datum numaudit_pattern_number(PG_FUNCTION_ARGS) {
     return guarded_entry([&] { return numaudit::backend::pattern_number_Cpp(fcinfo); });
+}
+
+extern "C" Datum numaudit_read_number(PG_FUNCTION_ARGS) {
+    return guarded_entry([&] { return numaudit::backend::read_number_Cpp(fcinfo); });
 }

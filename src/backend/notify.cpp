@@ -1,5 +1,6 @@
 #include "backend/notify.hpp"
 
+#include "backend/settings.hpp"
 #include "backend/subtransaction.hpp"
 
 extern "C" {
@@ -7,8 +8,6 @@ extern "C" {
 }
 
 namespace numaudit::backend {
-
-bool g_notify = true;
 
 namespace {
 

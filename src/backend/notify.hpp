@@ -7,10 +7,6 @@
 
 namespace numaudit::backend {
 
-// Setting numaudit.notify: off for sessions that must not NOTIFY (a
-// transaction that has sent a NOTIFY cannot be prepared for two-phase commit).
-extern bool g_notify;
-
 // Sends the notification for audit_run row `run_id` when numaudit.notify is
 // on and the database is past 0.1.0. Needs an SPI connection. Raises no
 // ERROR but a cancel: a failure to notify is a WARNING (plain C style, so

@@ -1,5 +1,6 @@
 #include "backend/spi.hpp"
 
+#include <cstring>
 #include <vector>
 
 #include "backend/subtransaction.hpp"
@@ -9,6 +10,16 @@ namespace numaudit::backend {
 namespace {
 
 constexpr long kFetchRows = 10000;
+
+// An entry as the planner reads it: id, holder, internal_number, status, and
+// its usage; a usage longer than any report shows (over 40,000 bytes) comes
+// as its first 10,001 characters and an md5 of the whole, which the update
+// matches it by, so that no value is ever too large to read or write back.
+#define ENTRY_COLUMNS                                                                              \
+    "n.id, n.hierarchy_id, n.internal_number, n.status,"                                           \
+    " CASE WHEN pg_catalog.octet_length(n.usage) > 40000 THEN pg_catalog.\"left\"(n.usage, 10001)" \
+    " ELSE n.usage END,"                                                                           \
+    " CASE WHEN pg_catalog.octet_length(n.usage) > 40000 THEN pg_catalog.md5(n.usage) END"
 
 struct StmtDef {
     const char* sql;
@@ -77,12 +88,12 @@ SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
      1,
      {INT8ARRAYOID}},
     // ReadEntries($1 holder ids)
-    {"SELECT n.id, n.hierarchy_id, n.internal_number, n.status, n.usage"
-     " FROM numaudit.number n WHERE n.hierarchy_id = ANY ($1)",
+    {"SELECT " ENTRY_COLUMNS " FROM numaudit.number n WHERE n.hierarchy_id = ANY ($1)",
      1,
      {INT8ARRAYOID}},
-    // UpdateEntries: only rows still as they were read (same key, status and
-    // usage), so a concurrent change by an application is never overwritten.
+    // UpdateEntries: only rows still as they were read (same holder, stored
+    // text, status and usage, or the usage's md5 when it was too long to
+    // read), so a concurrent change by an application is never overwritten.
     // LockEntries runs first, so rows are locked in id order and writers that
     // also lock in id order never deadlock with an audit.
     {R"SQL(
@@ -90,14 +101,16 @@ UPDATE numaudit.number n
    SET status = u.new_status, usage = u.new_usage, updated_at = pg_catalog.now()
   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),
                   pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),
-                  pg_catalog.unnest($7), pg_catalog.unnest($8))
-       AS u (id, holder, num, old_status, old_usage, new_status, new_usage, row_no)
+                  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))
+       AS u (id, holder, num, old_status, old_usage, new_status, new_usage, row_no, usage_md5)
  WHERE n.id = u.id AND n.hierarchy_id = u.holder AND n.internal_number = u.num
-   AND n.status = u.old_status AND n.usage IS NOT DISTINCT FROM u.old_usage
+   AND n.status = u.old_status
+   AND CASE WHEN u.usage_md5 IS NULL THEN n.usage IS NOT DISTINCT FROM u.old_usage
+            ELSE pg_catalog.md5(n.usage) = u.usage_md5 END
 RETURNING u.row_no)SQL",
-     8,
+     9,
      {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-      TEXTARRAYOID, INT4ARRAYOID}},
+      TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID}},
     // InsertEntries: an entry an application added meanwhile wins. No
     // conflict target, so an id a loader took from under the identity
     // sequence is skipped too (and retried; see write_inserts).
@@ -217,13 +230,12 @@ SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
  WHERE s.hierarchy_id = $1)SQL",
      1,
      {INT8OID}},
-    {"SELECT n.id, n.hierarchy_id, n.internal_number, n.status, n.usage"
-     " FROM numaudit.number n WHERE n.hierarchy_id = $1",
-     1,
-     {INT8OID}},
-    // ReadHeldEntries($1 customer, $2 numbers): its own entries for these.
-    {"SELECT n.id, n.hierarchy_id, n.internal_number, n.status, n.usage"
-     " FROM numaudit.number n WHERE n.hierarchy_id = $1 AND n.internal_number = ANY ($2)",
+    {"SELECT " ENTRY_COLUMNS " FROM numaudit.number n WHERE n.hierarchy_id = $1", 1, {INT8OID}},
+    // ReadHeldEntries($1 customer, $2 numbers): its own entries for these
+    // numbers, and every entry whose text is not a plain number (it may read
+    // as one of them: " 5001", "\+4420").
+    {"SELECT " ENTRY_COLUMNS " FROM numaudit.number n WHERE n.hierarchy_id = $1"
+     " AND (n.internal_number = ANY ($2) OR n.internal_number !~ '^[+*]?[0-9#]{1,50}$')",
      2,
      {INT8OID, TEXTARRAYOID}},
     // ReadReportedHeld($1 run, $2 numbers): which of these numbers an earlier
@@ -441,6 +453,35 @@ std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
         out.assign(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
     });
     return out;
+}
+
+void drop_internal_context(ErrorData* edata) noexcept {
+    edata->internalquery = nullptr;
+    edata->internalpos = 0;
+    if (!edata->context) return;
+    const char* context = edata->context;
+    const char* cut = nullptr;
+    auto consider = [&](const char* prefix, const char* text) {
+        for (const char* at = std::strstr(context, prefix); at; at = std::strstr(at + 1, prefix)) {
+            if (std::strncmp(at + std::strlen(prefix), text, std::strlen(text)) == 0) {
+                if (!cut || at < cut) cut = at;
+                return;
+            }
+        }
+    };
+    for (const StmtDef& def : kStmts) consider("SQL statement \"", def.sql);
+    // The procedure's calls of its helpers, and the SQL-language helpers.
+    consider("SQL statement \"", "SELECT numaudit._");
+    consider("SQL statement \"", "SELECT s.run_id, u.unit");
+    consider("SQL function \"", "_audit_");
+    consider("SQL function \"", "_sync_number_ids\"");
+    if (!cut) return;
+    std::size_t keep = static_cast<std::size_t>(cut - context);
+    while (keep > 0 && context[keep - 1] == '\n') --keep;
+    if (keep == 0)
+        edata->context = nullptr;
+    else
+        edata->context[keep] = '\0';
 }
 
 void spi_connect() {

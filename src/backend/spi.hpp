@@ -92,6 +92,12 @@ bool exec_unless_unique_violation(Stmt stmt, const Args& args);
 // Datum builders: call inside pg_call().
 // Argument n of a SQL-callable function as a string (nullopt for NULL).
 std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n);
+// Takes numaudit's own statements out of an error's CONTEXT (SPEC §3
+// "Messages"): from the first of them on, the context is dropped; what comes
+// before it (the lines of a user's trigger that failed) stays. Re-raise the
+// error with ThrowErrorData, which adds the caller's own context again.
+void drop_internal_context(ErrorData* edata) noexcept;
+
 // SPI_connect / SPI_finish, raising C++ errors.
 void spi_connect();
 void spi_finish();

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/audit_error.hpp"
-#include "core/pattern.hpp"
+#include "core/number_reading.hpp"
 
 namespace numaudit::core {
 
@@ -84,19 +84,24 @@ struct Planner::Kind {
 struct Planner::Use {
     std::uint32_t owner;    // node slot
     std::uint32_t kind;     // index in kinds_
-    std::uint32_t number;   // number id; kNone for a wildcard pattern
+    std::uint32_t number;   // number id; kNone for a wildcard or invalid pattern
     std::int32_t line;      // < 0 for a service
     std::uint32_t cluster;  // string id
     std::uint32_t object;   // object id
-    std::uint32_t pattern;  // string id of a wildcard pattern; kNone otherwise
+    std::uint32_t pattern;  // string id of a wildcard or invalid pattern's reported text
+    NumberKind reading;
 };
 
 struct Planner::Entry {
     Id id;
     std::uint32_t holder;  // node slot
-    std::uint32_t number;
+    std::uint32_t number;  // the read number's id; kNone for an invalid entry
+    // String id of the stored text: kNone when it is the number's own text;
+    // an invalid entry's text as reported.
+    std::uint32_t stored;
     std::uint32_t status;  // string id
     std::uint32_t usage;   // string id; kNone when NULL
+    bool usage_complete;
 };
 
 // ---------------------------------------------------------------------------
@@ -170,8 +175,9 @@ ResultRow Planner::row_of(const RowRecord& r) const {
 // Inputs
 
 Planner::Planner(std::pmr::memory_resource* mr, DialPlan plan, Scope scope, Id customer_id,
-                 std::string_view customer_path)
+                 std::string_view customer_path, TextClip clip)
     : mr_(mr),
+      clip_(clip),
       dial_plan_(plan),
       scope_(scope),
       arena_(64 * 1024, mr),
@@ -182,9 +188,11 @@ Planner::Planner(std::pmr::memory_resource* mr, DialPlan plan, Scope scope, Id c
       node_slots_(mr),
       kinds_(mr),
       kind_ids_(mr),
+      usage_digests_(mr),
       uses_(mr),
       entries_(mr),
-      buffer_(mr) {
+      buffer_(mr),
+      read_buffer_(mr) {
     nodes_.push_back(Node{customer_id, kNone, strings_.intern(customer_path), false, false});
     node_slots_.emplace(customer_id, 0);
 }
@@ -224,33 +232,58 @@ void Planner::add_use(Id owner, std::string_view cluster, std::string_view kind,
                       std::string_view object_name, int line_index, std::string_view pattern) {
     auto k = kind_ids_.find(kind);
     if (k == kind_ids_.end())
-        throw AuditError(sqlstate::kInternalError,
-                         "numaudit: use of unknown kind \"" + std::string(kind) + "\"");
-    normalize_pattern(pattern, buffer_);
+        throw AuditError(sqlstate::kInternalError, "numaudit: use of unknown kind \"" +
+                                                       clip_.clip(kind, kMaxNameInMessage) + "\"");
+    const NumberReading read = read_number(pattern, read_buffer_);
     Use use{node_slot(owner),
             k->second,
             kNone,
             line_index,
             strings_.intern(cluster),
             objects_.intern(object_name),
-            kNone};
-    if (is_wildcard(buffer_))
-        use.pattern = strings_.intern(buffer_);
+            kNone,
+            read.kind};
+    if (read.kind == NumberKind::Number)
+        use.number = numbers_.intern(read.text);
     else
-        use.number = numbers_.intern(buffer_);
+        use.pattern = reported(read.text);
     uses_.push_back(use);
 }
 
 void Planner::add_entry(Id id, Id holder, std::string_view number, std::string_view status,
-                        OptText usage) {
-    entries_.push_back(Entry{id, node_slot(holder), numbers_.intern(number),
-                             strings_.intern(status), usage ? strings_.intern(*usage) : kNone});
+                        OptText usage, OptText usage_digest) {
+    const NumberReading read = read_number(number, read_buffer_);
+    Entry e{id,    node_slot(holder),        kNone, kNone, strings_.intern(status),
+            kNone, !usage_digest.has_value()};
+    if (usage_digest) usage_digests_.emplace(id, strings_.intern(*usage_digest));
+    if (read.kind == NumberKind::Number) {
+        e.number = numbers_.intern(read.text);
+        // The exact text is kept only when it differs from the number: the
+        // update's key (a clean inventory costs nothing more).
+        if (read.text != number) e.stored = strings_.intern(number);
+    } else {
+        e.stored = reported(number);  // reported as it is stored; never written
+    }
+    if (usage) e.usage = strings_.intern(*usage);
+    entries_.push_back(e);
+}
+
+std::uint32_t Planner::reported(std::uint32_t string_id) {
+    std::string_view text = strings_.text(string_id);
+    return clip_.fits(text, kMaxReportedText) ? string_id : reported(text);
+}
+
+std::uint32_t Planner::reported(std::string_view text) {
+    if (clip_.fits(text, kMaxReportedText)) return strings_.intern(text);
+    std::pmr::string cut(mr_);
+    clip_.clip(text, kMaxReportedText, cut);
+    return strings_.intern(cut);
 }
 
 std::string_view Planner::describe_use(const Use& use) {
-    buffer_.assign(strings_.text(kinds_[use.kind].kind));
+    buffer_.assign(strings_.text(reported(kinds_[use.kind].kind)));
     buffer_.push_back(' ');
-    buffer_.append(objects_.text(use.object));
+    clip_.append(objects_.text(use.object), kMaxReportedText, buffer_);
     if (use.line >= 0) {
         buffer_.append(" line ");
         buffer_.append(std::to_string(use.line));
@@ -422,14 +455,14 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                     const Use& u = uses_[devices[k].use];
                     on_duplicate[devices[k].use] = true;
                     if (u.number != kNone) mark_conflict(group, u.number);
-                    clusters.push_back(strings_.text(u.cluster));
+                    clusters.push_back(strings_.text(reported(u.cluster)));
                     numbers.push_back(u.number != kNone ? numbers_.text(u.number)
                                                         : strings_.text(u.pattern));
                 }
                 {
-                    detail.assign(strings_.text(kinds_[first.kind].kind));
+                    detail.assign(strings_.text(reported(kinds_[first.kind].kind)));
                     detail.append(" ");
-                    detail.append(objects_.text(first.object));
+                    clip_.append(objects_.text(first.object), kMaxReportedText, detail);
                     detail.append(" is configured in more than one cluster: ");
                     join_list(clusters, detail);
                     detail.append("; numbers ");
@@ -480,7 +513,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             items.clear();
             for (auto i = r.begin; i < r.end; ++i) {
                 const Use& u = uses_[by_number[i]];
-                item.assign(strings_.text(u.cluster));
+                item.assign(strings_.text(reported(u.cluster)));
                 item.append(" (");
                 item.append(describe_use(u));
                 item.append(")");
@@ -538,12 +571,76 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         if (cacheable) usage_by_mask.emplace(mask, usage);
     };
 
-    // Where entries exist, for the "add" rules.
-    std::pmr::vector<bool> has_entry(n_numbers, false, mr_);
-    std::pmr::vector<bool> at_customer(n_numbers, false, mr_);
-    for (const auto& e : entries_) {
-        has_entry[e.number] = true;
-        if (e.holder == 0) at_customer[e.number] = true;
+    // The entries whose holder's entries this audit audits.
+    auto entry_audited = [&](std::uint32_t slot) {
+        const Node& holder = nodes_[slot];
+        return scope_ == Scope::Customer ? flat : (holder.is_site && holder.selected);
+    };
+
+    // Entries that read as a number, by number (counting sort, as the uses):
+    // who holds a number, and the entries one node holds twice.
+    std::pmr::vector<std::uint32_t> entry_offsets(static_cast<std::size_t>(n_numbers) + 1, 0, mr_);
+    for (const auto& e : entries_)
+        if (e.number != kNone) ++entry_offsets[e.number + 1];
+    for (std::uint32_t n = 0; n < n_numbers; ++n) entry_offsets[n + 1] += entry_offsets[n];
+    std::pmr::vector<std::uint32_t> entries_of(entry_offsets.back(), 0, mr_);
+    {
+        std::pmr::vector<std::uint32_t> fill(entry_offsets.begin(), entry_offsets.end() - 1, mr_);
+        for (std::uint32_t i = 0; i < entries_.size(); ++i)
+            if (entries_[i].number != kNone) entries_of[fill[entries_[i].number]++] = i;
+    }
+    auto stored_text = [&](const Entry& e) {
+        return e.stored == kNone ? numbers_.text(e.number) : strings_.text(e.stored);
+    };
+    auto holds = [&](std::uint32_t slot, std::uint32_t number) {
+        for (auto k = entry_offsets[number]; k < entry_offsets[number + 1]; ++k)
+            if (entries_[entries_of[k]].holder == slot) return true;
+        return false;
+    };
+
+    // Two entries of one node with the same read number: a conflict at that
+    // node (reported where its entries are audited); both left unchanged.
+    std::pmr::vector<bool> entry_dup(entries_.size(), false, mr_);
+    {
+        std::pmr::vector<std::string_view> items(mr_);
+        std::pmr::string detail(mr_), item(mr_);
+        for (std::uint32_t n = 0; n < n_numbers; ++n) {
+            ticker.tick();
+            const auto b = entry_offsets[n], e = entry_offsets[n + 1];
+            if (e - b < 2) continue;
+            std::sort(entries_of.begin() + b, entries_of.begin() + e, [&](auto x, auto y) {
+                return pair_key(entries_[x].holder, x) < pair_key(entries_[y].holder, y);
+            });
+            for (auto i = b; i < e;) {
+                auto j = i + 1;
+                while (j < e && entries_[entries_of[j]].holder == entries_[entries_of[i]].holder)
+                    ++j;
+                if (j - i > 1) {
+                    const std::uint32_t slot = entries_[entries_of[i]].holder;
+                    items.clear();
+                    for (auto k = i; k < j; ++k) {
+                        const Entry& dup = entries_[entries_of[k]];
+                        entry_dup[entries_of[k]] = true;
+                        item.assign("\"");
+                        clip_.append(stored_text(dup), kMaxReportedText, item);
+                        item.append("\" (id ");
+                        item.append(std::to_string(dup.id));
+                        item.append(")");
+                        items.push_back(strings_.text(strings_.intern(item)));
+                    }
+                    if (entry_audited(slot)) {
+                        detail.assign("number is held by more than one entry: ");
+                        join_list(items, detail);
+                        RowRecord row = make_row(Action::Conflict, slot);
+                        row.number = n;
+                        row.detail = strings_.intern(detail);
+                        add_row(row);
+                        ++out.counts.conflicts;
+                    }
+                }
+                i = j;
+            }
+        }
     }
 
     // Audit the entries of the scope.
@@ -552,13 +649,27 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         ++out.counts.unchanged;
         ++unchanged[e.holder];
     };
-    for (const auto& e : entries_) {
+    for (std::uint32_t i = 0; i < entries_.size(); ++i) {
         ticker.tick();
+        const Entry& e = entries_[i];
+        if (!entry_audited(e.holder)) continue;
         const Node& holder = nodes_[e.holder];
-        bool audited = scope_ == Scope::Customer ? flat : (holder.is_site && holder.selected);
-        if (!audited) continue;
+        // The usage as a row reports it (computed for rows only).
+        auto old_usage = [&] { return e.usage == kNone ? kNone : reported(e.usage); };
+        if (e.number == kNone) {
+            // Not a number: numaudit decides nothing on it.
+            RowRecord row = make_row(Action::Skipped, e.holder);
+            row.number = e.stored;
+            row.number_is_text = true;
+            row.old_status = e.status;
+            row.old_usage = old_usage();
+            row.detail = strings_.intern(kInvalidNumber);
+            add_row(row);
+            ++out.counts.skipped;
+            continue;
+        }
         const auto group = group_of(e.holder);
-        if (in_conflict(group, e.number)) {
+        if (entry_dup[i] || in_conflict(group, e.number)) {
             keep(e);
             continue;
         }
@@ -570,7 +681,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                 RowRecord row = make_row(Action::Skipped, e.holder);
                 row.number = e.number;
                 row.old_status = e.status;
-                row.old_usage = e.usage;
+                row.old_usage = old_usage();
                 row.detail = e.status;
                 add_row(row);
                 ++out.counts.skipped;
@@ -579,17 +690,23 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         }
         std::uint32_t status, usage;
         derive(r, status, usage);
-        if (status == e.status && usage == e.usage) {
+        if (status == e.status && usage == e.usage && e.usage_complete) {
             keep(e);
             continue;
         }
         RowRecord row = make_row(Action::Updated, e.holder);
         row.number = e.number;
         row.old_status = e.status;
-        row.old_usage = e.usage;
+        row.old_usage = old_usage();
         row.new_status = status;
         row.new_usage = usage;
-        out.updates.push_back(EntryUpdate{e.id, holder.id, add_row(row)});
+        OptText usage_read;
+        if (!e.usage_complete)
+            usage_read = strings_.text(usage_digests_.at(e.id));
+        else if (e.usage != kNone)
+            usage_read = strings_.text(e.usage);
+        out.updates.push_back(EntryUpdate{e.id, holder.id, add_row(row), stored_text(e), usage_read,
+                                          e.usage_complete});
         ++out.counts.updated;
     }
 
@@ -603,22 +720,27 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         out.inserts.push_back(EntryInsert{nodes_[slot].id, add_row(row)});
         ++out.counts.added;
     };
+    auto held_at_customer = [&](std::uint32_t number) {
+        for (auto k = entry_offsets[number]; k < entry_offsets[number + 1]; ++k)
+            if (entries_[entries_of[k]].holder == 0) return true;
+        return false;
+    };
 
     if (scope_ == Scope::Customer) {
         // A used number with no entry anywhere in the customer gets one at the
         // customer level.
         if (flat)
             for_each_group_range([&](std::uint32_t group, std::uint32_t number, Range r) {
-                if (in_conflict(group, number) || has_entry[number]) return;
+                if (in_conflict(group, number) || entry_offsets[number + 1] > entry_offsets[number])
+                    return;
                 add_entry_row(0, number, r);
             });
     } else {
-        // Each selected site gets an entry for each number its own uses need,
-        // unless the customer level holds it.
-        std::pmr::vector<std::uint64_t> entry_at(mr_);
-        entry_at.reserve(entries_.size());
-        for (const auto& e : entries_) entry_at.push_back(pair_key(e.holder, e.number));
-        std::sort(entry_at.begin(), entry_at.end());
+        // Each selected site needs an entry for each number its own uses
+        // need. Not when the customer holds it; in a flat customer, whose
+        // numbers are unique, not when another site holds it either, and a
+        // number several selected sites need is added once, at the first of
+        // them in byte order of site name.
         std::pmr::vector<std::uint64_t> wanted(mr_);
         wanted.reserve(uses_.size());
         for (const auto& u : uses_) {
@@ -628,16 +750,64 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
         }
         std::sort(wanted.begin(), wanted.end());
         wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+
+        // Sites ranked by name (bytewise); the customer ranks last.
+        std::pmr::vector<std::uint32_t> name_rank(nodes_.size(), kNone, mr_);
+        {
+            std::pmr::vector<std::uint32_t> sites(mr_);
+            for (std::uint32_t i = 0; i < nodes_.size(); ++i)
+                if (nodes_[i].is_site) sites.push_back(i);
+            std::sort(sites.begin(), sites.end(), [&](auto a, auto b) {
+                return strings_.text(nodes_[a].name) < strings_.text(nodes_[b].name);
+            });
+            for (std::uint32_t r = 0; r < sites.size(); ++r) name_rank[sites[r]] = r;
+        }
+        auto by_name = [&](std::uint32_t a, std::uint32_t b) {
+            return b == kNone || (a != kNone && name_rank[a] < name_rank[b]);
+        };
+        // The first site by name, other than `slot`, that holds the number.
+        auto other_holder = [&](std::uint32_t slot, std::uint32_t number) {
+            std::uint32_t best = kNone;
+            for (auto k = entry_offsets[number]; k < entry_offsets[number + 1]; ++k) {
+                const std::uint32_t h = entries_[entries_of[k]].holder;
+                if (h != slot && nodes_[h].is_site && by_name(h, best)) best = h;
+            }
+            return best;
+        };
+        // Flat: per number held nowhere, the selected site that gets it.
+        std::pmr::vector<std::uint32_t> taker(flat ? n_numbers : 0, kNone, mr_);
+        if (flat)
+            for (auto key : wanted) {
+                ticker.tick();
+                auto slot = static_cast<std::uint32_t>(key >> 32);
+                auto number = static_cast<std::uint32_t>(key & 0xffffffffu);
+                if (entry_offsets[number + 1] > entry_offsets[number] ||
+                    in_conflict(group_of(slot), number))
+                    continue;
+                if (by_name(slot, taker[number])) taker[number] = slot;
+            }
+        std::pmr::vector<std::uint32_t> held_detail(nodes_.size(), kNone, mr_);
+        std::pmr::string detail(mr_);
+        auto held_at_site = [&](std::uint32_t slot, std::uint32_t number, std::uint32_t holder) {
+            if (held_detail[holder] == kNone) {
+                detail.assign(kHeldAtSite);
+                detail.append(strings_.text(nodes_[holder].name));  // names of the tree: whole
+                held_detail[holder] = strings_.intern(detail);
+            }
+            RowRecord row = make_row(Action::Skipped, slot);
+            row.number = number;
+            row.detail = held_detail[holder];
+            add_row(row);
+            ++out.counts.skipped;
+        };
         std::pmr::vector<bool> held_reported(n_numbers, false, mr_);
         for (auto key : wanted) {
             ticker.tick();
             auto slot = static_cast<std::uint32_t>(key >> 32);
             auto number = static_cast<std::uint32_t>(key & 0xffffffffu);
             auto group = group_of(slot);
-            if (in_conflict(group, number) ||
-                std::binary_search(entry_at.begin(), entry_at.end(), key))
-                continue;
-            if (at_customer[number]) {
+            if (in_conflict(group, number) || holds(slot, number)) continue;
+            if (held_at_customer(number)) {
                 if (!held_reported[number]) {
                     held_reported[number] = true;
                     RowRecord row = make_row(Action::Skipped, 0);
@@ -648,11 +818,20 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
                 }
                 continue;
             }
+            if (flat) {
+                std::uint32_t holder = other_holder(slot, number);
+                if (holder == kNone && taker[number] != slot) holder = taker[number];
+                if (holder != kNone) {
+                    held_at_site(slot, number, holder);
+                    continue;
+                }
+            }
             add_entry_row(slot, number, uses_of(group, number));
         }
     }
 
-    // Wildcard patterns of the audited nodes: one row per node and pattern.
+    // Wildcard and invalid patterns of the audited nodes: one row per node
+    // and reported pattern text.
     {
         std::pmr::vector<std::uint32_t> wild(mr_);
         for (std::uint32_t i = 0; i < uses_.size(); ++i) {
@@ -662,9 +841,14 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             bool audited = scope_ == Scope::Customer || (owner.is_site && owner.selected);
             if (audited) wild.push_back(i);
         }
+        auto same_row = [&](const Use& a, const Use& b) {
+            return a.owner == b.owner && a.pattern == b.pattern && a.reading == b.reading;
+        };
         std::sort(wild.begin(), wild.end(), [&](auto a, auto b) {
-            if (uses_[a].owner != uses_[b].owner) return uses_[a].owner < uses_[b].owner;
-            return uses_[a].pattern < uses_[b].pattern;
+            const Use &x = uses_[a], &y = uses_[b];
+            if (x.owner != y.owner) return x.owner < y.owner;
+            if (x.pattern != y.pattern) return x.pattern < y.pattern;
+            return x.reading < y.reading;
         });
         std::pmr::vector<std::string_view> items(mr_);
         std::pmr::string detail(mr_), item(mr_);
@@ -672,18 +856,17 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
             const Use& first = uses_[wild[i]];
             items.clear();
             std::size_t j = i;
-            for (; j < wild.size() && uses_[wild[j]].owner == first.owner &&
-                   uses_[wild[j]].pattern == first.pattern;
-                 ++j) {
+            for (; j < wild.size() && same_row(uses_[wild[j]], first); ++j) {
                 const Use& u = uses_[wild[j]];
                 item.assign(describe_use(u));
                 item.append(" (");
-                item.append(strings_.text(u.cluster));
+                item.append(strings_.text(reported(u.cluster)));
                 item.append(")");
                 items.push_back(strings_.text(strings_.intern(item)));
                 ticker.tick();
             }
-            detail.assign("wildcard pattern: ");
+            detail.assign(first.reading == NumberKind::Wildcard ? "wildcard pattern: "
+                                                                : "invalid pattern: ");
             join_list(items, detail);
             RowRecord row = make_row(Action::Skipped, first.owner);
             row.number = first.pattern;

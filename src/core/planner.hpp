@@ -18,14 +18,18 @@
 
 #include "core/chunked_vector.hpp"
 #include "core/request.hpp"
+#include "core/text_clip.hpp"
 
 namespace numaudit::core {
 
 using Id = std::int64_t;
 using OptText = std::optional<std::string_view>;
 
-// The detail of a number a site needs that its customer holds.
+// Details of skipped rows: a number a site needs that its customer holds,
+// or (flat customers) that another site holds; an entry that is no number.
 inline constexpr std::string_view kHeldAtCustomerLevel = "held at customer level";
+inline constexpr std::string_view kHeldAtSite = "held at site ";
+inline constexpr std::string_view kInvalidNumber = "invalid number";
 
 enum class Action : std::uint8_t { Added, Updated, Skipped, Conflict };
 const char* action_name(Action action) noexcept;
@@ -40,13 +44,18 @@ struct Counts {
 
 // A write the backend performs; `row` indexes the result row that reports
 // it, which holds the number, the status and usage read and the new ones.
-// An update carries the entry's key as read (holder here, number in the row),
-// so that an entry an application renumbered or moved meanwhile is not
-// touched.
+// An update carries the entry as it was read (holder, stored text, usage), so
+// that an entry an application renumbered, moved or changed meanwhile is not
+// touched. The row shows the read number and a usage cut for reporting; the
+// key is exact: `usage` is the usage as read, or (usage_complete false, a
+// usage too long to read whole) the digest the backend gave for it.
 struct EntryUpdate {
     Id entry_id;
     Id holder;
     std::uint32_t row;
+    std::string_view stored;  // internal_number exactly as stored
+    OptText usage;
+    bool usage_complete;
 };
 
 struct EntryInsert {
@@ -138,8 +147,9 @@ struct Plan {
 class Planner {
   public:
     // `customer_path` is the customer's dotted path; site paths extend it.
+    // `clip` cuts text quoted in result rows (in the database's encoding).
     Planner(std::pmr::memory_resource* mr, DialPlan plan, Scope scope, Id customer_id,
-            std::string_view customer_path);
+            std::string_view customer_path, TextClip clip = {});
     ~Planner();
     Planner(const Planner&) = delete;
     Planner& operator=(const Planner&) = delete;
@@ -148,11 +158,16 @@ class Planner {
     void add_usage_kind(std::string_view kind, std::string_view status, std::string_view usage,
                         int rank);
     void add_site(Id id, std::string_view name, bool selected);
-    // A device line (line_index >= 0) or a service (line_index < 0).
+    // A device line (line_index >= 0) or a service (line_index < 0). The
+    // pattern is read as SPEC §3 "Reading numbers" says.
     void add_use(Id owner, std::string_view cluster, std::string_view kind,
                  std::string_view object_name, int line_index, std::string_view pattern);
+    // An inventory entry; `number` is its internal_number as stored, read as
+    // patterns are. `usage_digest` given: `usage` is only the start of a
+    // longer value (which never equals a derived usage), and the digest is
+    // what its update matches the entry's usage with.
     void add_entry(Id id, Id holder, std::string_view number, std::string_view status,
-                   OptText usage);
+                   OptText usage, OptText usage_digest = std::nullopt);
 
     // Runs the audit. `check_interrupts` is called now and then; it may throw
     // to abandon the work (the backend uses it for query cancel).
@@ -182,10 +197,14 @@ class Planner {
     };
 
     std::uint32_t node_slot(Id id) const;
+    // The id of text as a result row quotes it: cut to kMaxReportedText.
+    std::uint32_t reported(std::uint32_t string_id);
+    std::uint32_t reported(std::string_view text);
     std::string_view describe_use(const Use& use);
     ResultRow row_of(const RowRecord& r) const;
 
     std::pmr::memory_resource* mr_;
+    TextClip clip_;
     DialPlan dial_plan_;
     Scope scope_;
     std::pmr::monotonic_buffer_resource arena_;
@@ -200,9 +219,11 @@ class Planner {
     FlatMap<Id, std::uint32_t> node_slots_;
     std::pmr::vector<Kind> kinds_;
     FlatMap<std::string_view, std::uint32_t> kind_ids_;
+    FlatMap<Id, std::uint32_t> usage_digests_;  // entry id -> string id (rare)
     ChunkedVector<Use> uses_;
     ChunkedVector<Entry> entries_;
     std::pmr::string buffer_;
+    std::pmr::string read_buffer_;  // read_number's, for an escaped backslash-plus
 };
 
 }  // namespace numaudit::core

@@ -37,6 +37,13 @@ struct TextClip {
         out.assign(s.data(), n);
         if (n < s.size()) out.append(ellipsis.data(), ellipsis.size());
     }
+    // Appends what clip() gives to `out`.
+    template <class String>
+    void append(std::string_view s, std::size_t max_chars, String& out) const {
+        std::size_t n = prefix_bytes(s, max_chars);
+        out.append(s.data(), n);
+        if (n < s.size()) out.append(ellipsis.data(), ellipsis.size());
+    }
     std::string clip(std::string_view s, std::size_t max_chars) const {
         std::string out;
         clip(s, max_chars, out);

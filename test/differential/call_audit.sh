@@ -19,12 +19,16 @@ first=${3:-0}
 db=${NUMAUDIT_DIFF_CALL_DB:-numaudit_differential_call}
 show=${NUMAUDIT_DIFF_SHOW:-5}
 here=$(cd "$(dirname "$0")" && pwd)
+# NUMAUDIT_DIFF_MESSY=0: clean data only (no whitespace, escaped or invalid
+# entries, invalid patterns, duplicate entries, long texts; differential.sql).
+messy=${NUMAUDIT_DIFF_MESSY:-1}
+[[ $messy =~ ^(0|1|on|off)$ ]] || { echo "NUMAUDIT_DIFF_MESSY: 0 or 1" >&2; exit 2; }
 
 for v in "$count" "$seed" "$first" "$show"; do
     [[ $v =~ ^-?[0-9]+$ ]] || { echo "usage: $0 [count] [seed] [first]" >&2; exit 2; }
 done
 
-psql_() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q "$@"; }
+psql_() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c numaudit_diff.messy=$messy" psql -X -q "$@"; }
 
 psql_ -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 psql_ -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION numaudit' \

@@ -113,7 +113,8 @@ BEGIN
                                                    EXCEPT SELECT unnest(p.inv_before)) AS x) AS y
                              ORDER BY t COLLATE "C");
     IF touched IS DISTINCT FROM expect_touched THEN
-        problems := problems || format('updated_at moved on %s, expected on %s', touched, expect_touched);
+        problems := problems || numaudit_diff.shown(format('updated_at moved on %s, expected on %s',
+                                                           touched, expect_touched), 4000);
     END IF;
     IF cardinality(problems) > 0 THEN
         report := format(E'seed %s scenario %s: CALL numaudit.audit(%L, %L, %L), committing (dial plan %s)\n%s',

@@ -1,6 +1,8 @@
 -- numaudit_oracle: an independent, set-based SQL statement of SPEC.md §3, as
--- read by docs/BEHAVIOUR.md. It shares no code with the C++ core and writes
--- nothing: it only reads numaudit's tables.
+-- read by docs/BEHAVIOUR.md (with the 0.3.0 rules of "Real data (0.3.0)"). It
+-- shares no code with the C++ core (it calls none of numaudit's functions,
+-- not read_number or pattern_number: numbers are read here with regular
+-- expressions) and writes nothing: it only reads numaudit's tables.
 --
 --   numaudit_oracle.run(customer, scope, sites)
 --       the rows numaudit.run(customer, scope, sites) must return, in order
@@ -14,6 +16,17 @@
 -- driver calls it once per audit and derives all three with rows_of,
 -- inventory_of and counts_of. Arguments are checked and resolved by
 -- numaudit_oracle.resolve (SQLSTATEs 22023, 42704, 55000 as in SPEC §2).
+--
+-- Reading (read_text, is_number, is_wildcard, kind_of): patterns and entries
+-- stand for their read text; an entry that does not read as a number is
+-- skipped ('invalid number'), two entries of one node with one read number
+-- are a conflict, wildcard and invalid patterns are reported per audited
+-- owner. In a flat customer, scope site adds a number only when no node of
+-- the customer holds it, once, at the first selected site in byte order of
+-- name ('held at site <name>' elsewhere). The inventory the oracle predicts
+-- never changes an entry's text (only status and usage), and adds entries
+-- with the read number. Text from the data quoted in a row is cut to 10,000
+-- characters and '…' ('...' outside UTF8) by cut().
 --
 -- Every text comparison and sort is bytewise (COLLATE "C"), whatever the
 -- database's collation.
@@ -38,15 +51,50 @@ CREATE TYPE numaudit_oracle.decision AS (
     detail          text
 );
 
--- A pattern's number: '\+' at the start means '+'.
+-- Reading a pattern or an internal number (BEHAVIOUR.md, "Real data (0.3.0)",
+-- "Reading a pattern or an internal number"), restated with regular
+-- expressions and string functions:
+--   read_text  steps 1-2: surrounding space, tab, CR and LF dropped, then a
+--              leading '\+' read as '+' (only at the start);
+--   is_number  step 3: at most one leading '+' or '*', then one or more
+--              ASCII digits or '#', 50 characters at most in all;
+--   is_wildcard step 4: any of X [ ] ! . @, or a '*' after the first character;
+--   kind_of    'number', else 'wildcard', else 'invalid' (step 5).
+CREATE FUNCTION numaudit_oracle.read_text(t text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN CASE WHEN left(btrim(t, E' \t\r\n'), 2) = '\+'
+                THEN '+' || substr(btrim(t, E' \t\r\n'), 3)
+                ELSE btrim(t, E' \t\r\n') END;
+
+-- The read text under the name test/bench/contenders.sql indexes by.
 CREATE FUNCTION numaudit_oracle.number_of(pattern text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT
-    RETURN CASE WHEN left(pattern, 2) = '\+' THEN '+' || substr(pattern, 3) ELSE pattern END;
+    RETURN numaudit_oracle.read_text(pattern);
 
--- Not a single number: any of X [ ] ! . @, or a * after the first character.
-CREATE FUNCTION numaudit_oracle.is_wildcard(num text) RETURNS boolean
+CREATE FUNCTION numaudit_oracle.is_number(r text) RETURNS boolean
     LANGUAGE sql IMMUTABLE STRICT
-    RETURN length(translate(num, 'X[]!.@', '')) < length(num) OR strpos(substr(num, 2), '*') > 0;
+    RETURN r ~ '^[+*]?[0123456789#]+$' AND length(r) <= 50;
+
+CREATE FUNCTION numaudit_oracle.is_wildcard(r text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN length(translate(r, 'X[]!.@', '')) < length(r) OR strpos(substr(r, 2), '*') > 0;
+
+CREATE FUNCTION numaudit_oracle.kind_of(r text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    RETURN CASE WHEN numaudit_oracle.is_number(r) THEN 'number'
+                WHEN numaudit_oracle.is_wildcard(r) THEN 'wildcard'
+                ELSE 'invalid' END;
+
+-- Text from the data quoted in a result row: kept up to 10,000 characters,
+-- longer cut to its first 10,000 and '…' ('...' when the database encoding
+-- is not UTF8; the '…' is spelled by its bytes so that this file also loads
+-- into a database that cannot store it).
+CREATE FUNCTION numaudit_oracle.cut(t text) RETURNS text
+    LANGUAGE sql STABLE STRICT
+    RETURN CASE WHEN length(t) <= 10000 THEN t
+                ELSE left(t, 10000) || CASE WHEN getdatabaseencoding() = 'UTF8'
+                                            THEN convert_from('\xe280a6'::bytea, 'UTF8')
+                                            ELSE '...' END END;
 
 -- A list in a detail: at most 20 items, then ' and N more'. Items come sorted
 -- and distinct: two services of one kind and name in one cluster are one
@@ -83,7 +131,7 @@ node AS (      -- the customer and its sites; grp: the node whose uses count for
            CASE WHEN c.is_flat THEN p_cust ELSE s.id END
       FROM numaudit.hierarchy s CROSS JOIN cust c
      WHERE s.parent_id = p_cust AND s.kind = 'site'),
-audited AS (   -- nodes whose entries are audited and whose wildcard uses are reported
+audited AS (   -- nodes whose entries are audited and whose wildcard and invalid uses are reported
     SELECT node.id FROM node WHERE p_scope = 'customer' OR node.id = ANY (p_sel)),
 raw_use AS (
     SELECT d.hierarchy_id AS owner, d.cluster, d.kind, d.name, l.line_index, l.pattern, true AS is_device
@@ -93,26 +141,29 @@ raw_use AS (
     SELECT s.hierarchy_id, s.cluster, s.kind, s.name, NULL, s.pattern, false
       FROM numaudit.service s
      WHERE s.hierarchy_id IN (SELECT node.id FROM node)),
-use AS (       -- the uses the audit considers: all of a flat customer's; an slc customer's selected sites' own
+use AS (       -- the uses the audit considers: all of a flat customer's; an slc customer's selected sites' own.
+               -- txt: the pattern's read text, rkind what it is; obj and cl: the object and its
+               -- cluster as a detail names them (reported text)
     SELECT r.owner, n.grp, r.cluster COLLATE "C" AS cluster, r.kind COLLATE "C" AS kind,
            r.name COLLATE "C" AS name, r.is_device,
-           numaudit_oracle.number_of(r.pattern) COLLATE "C" AS num,
-           numaudit_oracle.is_wildcard(numaudit_oracle.number_of(r.pattern)) AS wild,
-           (r.kind || ' ' || r.name || CASE WHEN r.is_device THEN ' line ' || r.line_index ELSE '' END)
-               COLLATE "C" AS obj,
+           rd.txt COLLATE "C" AS txt, numaudit_oracle.kind_of(rd.txt) AS rkind,
+           (numaudit_oracle.cut(r.kind) || ' ' || numaudit_oracle.cut(r.name)
+            || CASE WHEN r.is_device THEN ' line ' || r.line_index ELSE '' END) COLLATE "C" AS obj,
+           numaudit_oracle.cut(r.cluster) COLLATE "C" AS cl,
            k.status AS kind_status, k.usage AS token, k.rank
       FROM raw_use r
+      CROSS JOIN LATERAL (SELECT numaudit_oracle.read_text(r.pattern) AS txt) rd
       JOIN node n ON n.id = r.owner
       JOIN numaudit.usage_kind k ON k.kind = r.kind
      WHERE (SELECT c.is_flat FROM cust c) OR r.owner = ANY (p_sel)),
-dup AS (       -- devices (with lines) of one kind and name in several clusters, per group
+dup AS (       -- devices (with lines, whatever their patterns) of one kind and name in several clusters, per group
     SELECT u.grp, u.kind, u.name FROM use u WHERE u.is_device
      GROUP BY u.grp, u.kind, u.name HAVING count(DISTINCT u.cluster) > 1),
 use2 AS (
     SELECT u.*, (u.is_device AND dup.name IS NOT NULL) AS is_copy
       FROM use u LEFT JOIN dup ON (dup.grp, dup.kind, dup.name) = (u.grp, u.kind, u.name)),
-nuse AS (      -- uses of single numbers: the only ones that count
-    SELECT * FROM use2 WHERE NOT use2.wild),
+nuse AS (      -- uses of single numbers (the pattern reads as a number): the only ones that count
+    SELECT use2.*, use2.txt AS num FROM use2 WHERE use2.rkind = 'number'),
 multi AS (     -- numbers used in several clusters, per group
     SELECT nuse.grp, nuse.num FROM nuse GROUP BY nuse.grp, nuse.num HAVING count(DISTINCT nuse.cluster) > 1),
 per_cluster AS (
@@ -124,7 +175,7 @@ number_conflict AS (   -- copies of a duplicated device are that device's confli
     SELECT pc.grp, pc.num FROM per_cluster pc GROUP BY pc.grp, pc.num
     HAVING count(*) FILTER (WHERE pc.has_other) >= 2 OR bool_or(pc.has_other AND NOT pc.has_copy)),
 conflicted AS (        -- numbers left alone: a duplicated device's, or used in several clusters
-                       -- (a wildcard pattern is no number: it protects no entry)
+                       -- (wildcard and invalid patterns are no numbers: they protect no entry)
     SELECT nuse.grp, nuse.num FROM nuse WHERE nuse.is_copy
     UNION
     SELECT multi.grp, multi.num FROM multi),
@@ -137,90 +188,140 @@ derived AS (           -- status and usage of a number from the uses that count
            (SELECT string_agg(t.token, ',' ORDER BY t.rank)
               FROM token t WHERE (t.grp, t.num) = (nuse.grp, nuse.num)) AS usage
       FROM nuse GROUP BY nuse.grp, nuse.num),
-entry AS (             -- the audited entries, with what their number's uses say
-    SELECT e.id, e.hierarchy_id, e.internal_number COLLATE "C" AS num, e.status, e.usage,
-           n.path, n.site, d.status AS d_status, d.usage AS d_usage,
-           EXISTS (SELECT 1 FROM conflicted x WHERE (x.grp, x.num) = (n.grp, e.internal_number)) AS in_conflict
+ent AS (               -- every entry of the customer and its sites, read: num is the read text of
+                       -- internal_number (stored), is_num whether it is a number
+    SELECT e.id, e.hierarchy_id, e.internal_number COLLATE "C" AS stored, e.status, e.usage,
+           n.path, n.site, n.grp, rd.txt COLLATE "C" AS num, numaudit_oracle.is_number(rd.txt) AS is_num,
+           e.hierarchy_id IN (SELECT audited.id FROM audited) AS is_audited
       FROM numaudit.number e
       JOIN node n ON n.id = e.hierarchy_id
-      LEFT JOIN derived d ON (d.grp, d.num) = (n.grp, e.internal_number)
-     WHERE e.hierarchy_id IN (SELECT audited.id FROM audited)),
+      CROSS JOIN LATERAL (SELECT numaudit_oracle.read_text(e.internal_number) AS txt) rd),
+holds AS (             -- the numbers each node holds (audited or not): its entries that read as a number
+    SELECT ent.hierarchy_id, ent.num, count(*) AS entries
+      FROM ent WHERE ent.is_num GROUP BY ent.hierarchy_id, ent.num),
+entry AS (             -- the audited entries that read as a number, with what their number's uses say
+    SELECT ent.*, d.status AS d_status, d.usage AS d_usage,
+           EXISTS (SELECT 1 FROM conflicted x WHERE (x.grp, x.num) = (ent.grp, ent.num)) AS in_conflict,
+           EXISTS (SELECT 1 FROM holds h
+                    WHERE (h.hierarchy_id, h.num) = (ent.hierarchy_id, ent.num) AND h.entries > 1) AS shared
+      FROM ent
+      LEFT JOIN derived d ON (d.grp, d.num) = (ent.grp, ent.num)
+     WHERE ent.is_audited AND ent.is_num),
 entry_decision AS (
     SELECT e.*,
-           CASE WHEN e.in_conflict THEN 'unchanged'
+           CASE WHEN e.in_conflict OR e.shared THEN 'unchanged'
                 WHEN e.status IN ('Reserved', 'Cooling') THEN
                      CASE WHEN e.d_status IS NULL THEN 'unchanged' ELSE 'skipped' END
                 WHEN (e.status, e.usage) IS DISTINCT FROM (coalesce(e.d_status, 'Available'), e.d_usage)
                      THEN 'updated'
                 ELSE 'unchanged' END AS action
       FROM entry e),
-customer_add AS (      -- scope customer: a used number with no entry anywhere in the customer
+invalid_entry AS (     -- audited entries that do not read as a number: skipped, whatever their status
+    SELECT ent.* FROM ent WHERE ent.is_audited AND NOT ent.is_num),
+entry_conflict_row AS (-- an audited node's number held by several of its entries: one conflict
+    SELECT x.hierarchy_id, x.path, x.site, x.num,
+           'number is held by more than one entry: '
+           || numaudit_oracle.list(array_agg(x.item ORDER BY x.item)) AS detail
+      FROM (SELECT DISTINCT e.hierarchy_id, e.path, e.site, e.num,
+                   ('"' || numaudit_oracle.cut(e.stored) || '" (id ' || e.id || ')') COLLATE "C" AS item
+              FROM entry e WHERE e.shared) AS x
+     GROUP BY x.hierarchy_id, x.path, x.site, x.num),
+customer_add AS (      -- scope customer: a used number no node of the customer holds
     SELECT d.num, d.status, d.usage
       FROM derived d
      WHERE p_scope = 'customer' AND d.grp = p_cust
        AND NOT EXISTS (SELECT 1 FROM conflicted x WHERE (x.grp, x.num) = (d.grp, d.num))
-       AND NOT EXISTS (SELECT 1 FROM numaudit.number e
-                        WHERE e.hierarchy_id IN (SELECT node.id FROM node) AND e.internal_number = d.num)),
+       AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.num = d.num)),
 site_need AS (         -- scope site: a selected site's own use of a number it holds no entry for
     SELECT DISTINCT nuse.owner, nuse.grp, nuse.num
       FROM nuse
      WHERE p_scope = 'site' AND nuse.owner = ANY (p_sel)
        AND NOT EXISTS (SELECT 1 FROM conflicted x WHERE (x.grp, x.num) = (nuse.grp, nuse.num))
-       AND NOT EXISTS (SELECT 1 FROM numaudit.number e
-                        WHERE e.hierarchy_id = nuse.owner AND e.internal_number = nuse.num)),
-held AS (              -- ... that the customer itself holds: one skipped row per number
+       AND NOT EXISTS (SELECT 1 FROM holds h WHERE (h.hierarchy_id, h.num) = (nuse.owner, nuse.num))),
+held AS (              -- 1. ... that the customer itself holds: one skipped row per number
     SELECT DISTINCT sn.num FROM site_need sn
-     WHERE EXISTS (SELECT 1 FROM numaudit.number e
-                    WHERE e.hierarchy_id = p_cust AND e.internal_number = sn.num)),
-site_add AS (
-    SELECT sn.owner, sn.num, d.status, d.usage
-      FROM site_need sn JOIN derived d USING (grp, num)
+     WHERE EXISTS (SELECT 1 FROM holds h WHERE (h.hierarchy_id, h.num) = (p_cust, sn.num))),
+site_holder AS (       -- 2. flat: a site that holds the number, the first in byte order of name
+    SELECT h.num, min(n.site) AS holder
+      FROM holds h JOIN node n ON n.id = h.hierarchy_id
+     WHERE n.site IS NOT NULL AND (SELECT c.is_flat FROM cust c)
+     GROUP BY h.num),
+first_need AS (        -- 3. flat: held nowhere, the first selected site in byte order of name that needs it
+    SELECT sn.num, min(n.site) AS first
+      FROM site_need sn JOIN node n ON n.id = sn.owner
+     WHERE (SELECT c.is_flat FROM cust c) AND sn.num NOT IN (SELECT held.num FROM held)
+       AND NOT EXISTS (SELECT 1 FROM site_holder sh WHERE sh.num = sn.num)
+     GROUP BY sn.num),
+site_place AS (        -- the other needs: added at the site, or held at another site (held_at; flat only)
+    SELECT sn.owner, sn.grp, sn.num, n.path, n.site,
+           coalesce(sh.holder, nullif(fn.first, n.site)) AS held_at
+      FROM site_need sn
+      JOIN node n ON n.id = sn.owner
+      LEFT JOIN site_holder sh ON sh.num = sn.num
+      LEFT JOIN first_need fn ON fn.num = sn.num
      WHERE sn.num NOT IN (SELECT held.num FROM held)),
-wildcard AS (          -- one row per audited owner and wildcard pattern
-    SELECT use2.owner, use2.num,
-           'wildcard pattern: '
-           || numaudit_oracle.list(array_agg(DISTINCT use2.obj || ' (' || use2.cluster || ')'
-                                             ORDER BY use2.obj || ' (' || use2.cluster || ')')) AS detail
-      FROM use2
-     WHERE use2.wild AND use2.owner IN (SELECT audited.id FROM audited)
-     GROUP BY use2.owner, use2.num),
-device_conflict AS (
+site_add AS (
+    SELECT sp.owner, sp.path, sp.site, sp.num, d.status, d.usage
+      FROM site_place sp JOIN derived d USING (grp, num)
+     WHERE sp.held_at IS NULL),
+bad_pattern AS (       -- one row per audited owner and reported text of its wildcard or invalid patterns
+    SELECT u.owner, numaudit_oracle.cut(u.txt) AS shown,
+           CASE u.rkind WHEN 'wildcard' THEN 'wildcard pattern: ' ELSE 'invalid pattern: ' END
+           || numaudit_oracle.list(array_agg(DISTINCT u.obj || ' (' || u.cl || ')'
+                                             ORDER BY u.obj || ' (' || u.cl || ')')) AS detail
+      FROM use2 u
+     WHERE u.rkind <> 'number' AND u.owner IN (SELECT audited.id FROM audited)
+     GROUP BY u.owner, u.rkind, numaudit_oracle.cut(u.txt)),
+device_conflict AS (   -- its numbers: the read text of every line, numbers or not
     SELECT dup.grp,
-           dup.kind || ' ' || dup.name || ' is configured in more than one cluster: '
-           || numaudit_oracle.list(ARRAY(SELECT DISTINCT u.cluster FROM use2 u
+           numaudit_oracle.cut(dup.kind) || ' ' || numaudit_oracle.cut(dup.name)
+           || ' is configured in more than one cluster: '
+           || numaudit_oracle.list(ARRAY(SELECT DISTINCT u.cl FROM use2 u
                                           WHERE u.is_device AND (u.grp, u.kind, u.name) = (dup.grp, dup.kind, dup.name)
                                           ORDER BY 1))
            || '; numbers '
-           || numaudit_oracle.list(ARRAY(SELECT DISTINCT u.num FROM use2 u
+           || numaudit_oracle.list(ARRAY(SELECT DISTINCT numaudit_oracle.cut(u.txt) COLLATE "C" FROM use2 u
                                           WHERE u.is_device AND (u.grp, u.kind, u.name) = (dup.grp, dup.kind, dup.name)
                                           ORDER BY 1)) AS detail
       FROM dup),
 number_conflict_row AS (
     SELECT nc.grp, nc.num,
            'number is used in more than one cluster: '
-           || numaudit_oracle.list(ARRAY(SELECT DISTINCT u.cluster || ' (' || u.obj || ')' FROM nuse u
+           || numaudit_oracle.list(ARRAY(SELECT DISTINCT u.cl || ' (' || u.obj || ')' FROM nuse u
                                           WHERE (u.grp, u.num) = (nc.grp, nc.num)
                                           ORDER BY 1)) AS detail
       FROM number_conflict nc)
 -- node_id, entry_id, hierarchy, site, internal_number, action, old_status, old_usage, new_status, new_usage, detail
 SELECT ed.hierarchy_id, ed.id, ed.path::text, ed.site::text, ed.num::text, ed.action,
-       ed.status, ed.usage,
+       ed.status, numaudit_oracle.cut(ed.usage),
        CASE ed.action WHEN 'updated' THEN coalesce(ed.d_status, 'Available') END,
        CASE ed.action WHEN 'updated' THEN ed.d_usage END,
        CASE ed.action WHEN 'skipped' THEN ed.status END
   FROM entry_decision ed
 UNION ALL
+SELECT ie.hierarchy_id, ie.id, ie.path::text, ie.site::text, numaudit_oracle.cut(ie.stored), 'skipped',
+       ie.status, numaudit_oracle.cut(ie.usage), NULL, NULL, 'invalid number'
+  FROM invalid_entry ie
+UNION ALL
+SELECT ecr.hierarchy_id, NULL, ecr.path::text, ecr.site::text, ecr.num::text, 'conflict',
+       NULL, NULL, NULL, NULL, ecr.detail
+  FROM entry_conflict_row ecr
+UNION ALL
 SELECT p_cust, NULL, c.path::text, NULL, ca.num::text, 'added', NULL, NULL, ca.status, ca.usage, NULL
   FROM customer_add ca CROSS JOIN cust c
 UNION ALL
-SELECT sa.owner, NULL, n.path::text, n.site::text, sa.num::text, 'added', NULL, NULL, sa.status, sa.usage, NULL
-  FROM site_add sa JOIN node n ON n.id = sa.owner
+SELECT sa.owner, NULL, sa.path::text, sa.site::text, sa.num::text, 'added', NULL, NULL, sa.status, sa.usage, NULL
+  FROM site_add sa
 UNION ALL
 SELECT p_cust, NULL, c.path::text, NULL, h.num::text, 'skipped', NULL, NULL, NULL, NULL, 'held at customer level'
   FROM held h CROSS JOIN cust c
 UNION ALL
-SELECT w.owner, NULL, n.path::text, n.site::text, w.num::text, 'skipped', NULL, NULL, NULL, NULL, w.detail
-  FROM wildcard w JOIN node n ON n.id = w.owner
+SELECT sp.owner, NULL, sp.path::text, sp.site::text, sp.num::text, 'skipped', NULL, NULL, NULL, NULL,
+       'held at site ' || sp.held_at
+  FROM site_place sp WHERE sp.held_at IS NOT NULL
+UNION ALL
+SELECT bp.owner, NULL, n.path::text, n.site::text, bp.shown, 'skipped', NULL, NULL, NULL, NULL, bp.detail
+  FROM bad_pattern bp JOIN node n ON n.id = bp.owner
 UNION ALL
 SELECT dc.grp, NULL, n.path::text, n.site::text, NULL, 'conflict', NULL, NULL, NULL, NULL, dc.detail
   FROM device_conflict dc JOIN node n ON n.id = dc.grp

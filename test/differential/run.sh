@@ -16,9 +16,15 @@
 # when any scenario disagrees, after printing the first reports in full
 # (NUMAUDIT_DIFF_SHOW, default 5) and the index of every failing scenario.
 #
+# NUMAUDIT_DIFF_MESSY=0 generates clean data only (no whitespace, escaped,
+# invalid or duplicate entries, invalid patterns, long texts; no number a
+# flat customer's site could only get under 0.3.0's one-entry rule): data on
+# which numaudit 0.2.0 and the 0.3.0 rules agree. Default 1: messy data too.
+#
 # A scenario is replayed alone with `run.sh 1 SEED IDX`; its data (before the
 # audit) is loaded into the database with
-#   psql -d numaudit_differential -c 'SELECT numaudit_diff.generate(SEED, IDX)'
+#   psql -d numaudit_differential -c 'SET numaudit_diff.messy = on' \
+#        -c 'SELECT numaudit_diff.generate(SEED, IDX)'
 set -euo pipefail
 
 count=${1:-300}
@@ -28,12 +34,16 @@ db=${NUMAUDIT_DIFF_DB:-numaudit_differential}
 batch=${NUMAUDIT_DIFF_BATCH:-50}
 show=${NUMAUDIT_DIFF_SHOW:-5}
 here=$(cd "$(dirname "$0")" && pwd)
+# NUMAUDIT_DIFF_MESSY=0: clean data only (no whitespace, escaped or invalid
+# entries, invalid patterns, duplicate entries, long texts; differential.sql).
+messy=${NUMAUDIT_DIFF_MESSY:-1}
+[[ $messy =~ ^(0|1|on|off)$ ]] || { echo "NUMAUDIT_DIFF_MESSY: 0 or 1" >&2; exit 2; }
 
 for v in "$count" "$seed" "$first" "$batch" "$show"; do
     [[ $v =~ ^-?[0-9]+$ ]] || { echo "usage: $0 [count] [seed] [first]" >&2; exit 2; }
 done
 
-psql_() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c numaudit_diff.messy=$messy" psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 # NUMAUDIT_DIFF_DB_OPTIONS: more CREATE DATABASE options, e.g. another collation:
 #   "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
@@ -43,7 +53,7 @@ psql_ -d "$db" -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION numau
               ('teams', 'Used', 'Teams', 0), ('webex', 'Used-Utility', 'Webex', 12)" \
       -f "$here/oracle.sql" -f "$here/differential.sql" >/dev/null
 
-echo "differential: $count scenarios of seed $seed from $first, database $db"
+echo "differential: $count scenarios of seed $seed from $first, database $db, messy data $messy"
 start=$(date +%s.%N)
 # One session; each batch is one statement, so one transaction.
 errors=$(mktemp)

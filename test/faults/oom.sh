@@ -117,7 +117,7 @@ oom_session 1 "CALL numaudit.audit('$CUST', 'site');" 0
 check_oom_error "$label"
 run=$(q "SELECT concat_ws('|', status, sites_done, coalesce(current_site, '-'), error)
            FROM numaudit.audit_run WHERE entry_point = 'audit' ORDER BY id DESC LIMIT 1")
-[ "$run" = "failed|0|-|numaudit: out of memory (SQLSTATE 53200)" ] ||
+[ "$run" = "failed|0|-|numaudit: out of memory: the audit needs more than numaudit.max_memory = 1MB (SQLSTATE 53200)" ] ||
     fail "$label: audit_run row is '$run'"
 counts=$(q "SELECT fault_state_counts()")
 [[ $counts == *"after=0 both="*" neither=0" ]] || fail "$label: inventory changed: $counts"

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/audit_error.hpp"
+#include "core/number_reading.hpp"
 #include "core/request.hpp"
 
 namespace numaudit::core {
@@ -73,6 +74,9 @@ struct Update {
     std::string new_status;
     Opt new_usage;
     std::uint32_t row;
+    std::string stored;  // the key: internal_number as stored
+    Opt usage_key;       // the key: usage as read
+    bool usage_complete;
 };
 
 struct Insert {
@@ -161,6 +165,38 @@ Row wildcard(const std::string& h, Opt site, const std::string& pattern,
                "wildcard pattern: " + objects};
 }
 
+Row held_at_site(const std::string& h, Opt site, const std::string& number,
+                 const std::string& holder) {
+    return Row{"skipped",
+               h,
+               site,
+               number,
+               std::nullopt,
+               std::nullopt,
+               std::nullopt,
+               std::nullopt,
+               "held at site " + holder};
+}
+
+Row invalid_pattern(const std::string& h, Opt site, const std::string& pattern,
+                    const std::string& objects) {
+    return Row{"skipped",
+               h,
+               site,
+               pattern,
+               std::nullopt,
+               std::nullopt,
+               std::nullopt,
+               std::nullopt,
+               "invalid pattern: " + objects};
+}
+
+Row invalid_entry(const std::string& h, Opt site, const std::string& stored,
+                  const std::string& status, Opt usage) {
+    return Row{"skipped",       h, site, stored, status, usage, std::nullopt, std::nullopt,
+               "invalid number"};
+}
+
 Row conflict(const std::string& h, Opt site, Opt number, const std::string& detail) {
     return Row{"conflict",   h,     site, number, std::nullopt, std::nullopt, std::nullopt,
                std::nullopt, detail};
@@ -214,6 +250,8 @@ struct EntryIn {
     Id holder;
     std::string number, status;
     Opt usage;
+    bool usage_complete = true;
+    Opt usage_digest;
 };
 
 class Scenario {
@@ -262,9 +300,20 @@ class Scenario {
         entries_.push_back({id, holder, std::move(number), std::move(status), std::move(usage)});
         return *this;
     }
+    // An entry whose usage the backend could read only the start of.
+    Scenario& entry_with_usage_prefix(Id id, Id holder, std::string number, std::string status,
+                                      std::string usage_prefix, std::string digest) {
+        entries_.push_back({id, holder, std::move(number), std::move(status),
+                            std::move(usage_prefix), false, std::move(digest)});
+        return *this;
+    }
+    Scenario& clip(TextClip clip) {
+        clip_ = clip;
+        return *this;
+    }
 
     Result run(const std::function<void()>& check = {}) const {
-        Planner p(std::pmr::new_delete_resource(), dial_plan_, scope_, kCust, kCustPath);
+        Planner p(std::pmr::new_delete_resource(), dial_plan_, scope_, kCust, kCustPath, clip_);
         add_shipped_kinds(p);
         for (const auto& k : kinds_) p.add_usage_kind(k.kind, k.status, k.usage, k.rank);
         for (const auto& s : sites_) p.add_site(s.id, s.name, s.selected);
@@ -272,7 +321,8 @@ class Scenario {
             p.add_use(u.owner, u.cluster, u.kind, u.object, u.line, u.pattern);
         for (const auto& e : entries_)
             p.add_entry(e.id, e.holder, e.number, e.status,
-                        e.usage ? OptText(*e.usage) : std::nullopt);
+                        e.usage ? OptText(*e.usage) : std::nullopt,
+                        e.usage_digest ? OptText(*e.usage_digest) : std::nullopt);
         Plan plan = p.plan(check);
         Result r = copy(plan);
         check_consistency(r);
@@ -287,6 +337,8 @@ class Scenario {
             if (const Update* u = r.update_of(e.id)) {
                 e.status = u->new_status;
                 e.usage = u->new_usage;
+                e.usage_complete = true;
+                e.usage_digest.reset();
             }
         }
         Id id = 1'000'000;
@@ -316,7 +368,8 @@ class Scenario {
         for (const auto& u : plan.updates) {
             const ResultRow row = plan.rows[u.row];
             r.updates.push_back(Update{u.entry_id, std::string(*row.old_status), own(row.old_usage),
-                                       std::string(*row.new_status), own(row.new_usage), u.row});
+                                       std::string(*row.new_status), own(row.new_usage), u.row,
+                                       std::string(u.stored), own(u.usage), u.usage_complete});
         }
         for (const auto& i : plan.inserts) {
             const ResultRow row = plan.rows[i.row];
@@ -353,10 +406,16 @@ class Scenario {
             auto it = entries.find(u.entry_id);
             ASSERT_NE(it, entries.end()) << "update of unknown entry " << u.entry_id;
             const EntryIn* e = it->second;
-            EXPECT_EQ(row, updated(path_of(e->holder), site_name_of(e->holder), e->number,
+            // The row shows the read number; the key is the entry as stored.
+            std::string buffer;
+            const std::string number(read_number(e->number, buffer).text);
+            EXPECT_EQ(row, updated(path_of(e->holder), site_name_of(e->holder), number,
                                    u.old_status, u.old_usage, u.new_status, u.new_usage));
             EXPECT_EQ(u.old_status, e->status);
-            EXPECT_EQ(u.old_usage, e->usage);
+            EXPECT_EQ(u.stored, e->number);
+            EXPECT_EQ(u.usage_key, e->usage_complete ? e->usage : e->usage_digest);
+            EXPECT_EQ(u.usage_complete, e->usage_complete);
+            if (e->usage_complete) EXPECT_EQ(u.old_usage, e->usage);
         }
         for (const auto& i : r.inserts) {
             ASSERT_LT(i.row, r.rows.size());
@@ -387,6 +446,7 @@ class Scenario {
     std::vector<SiteIn> sites_;
     std::vector<UseIn> uses_;
     std::vector<EntryIn> entries_;
+    TextClip clip_;
 };
 
 // Runs the scenario again with its plan applied: nothing is left to write.
@@ -788,17 +848,17 @@ TEST(PlannerFlatSiteScope, SelectedSiteAuditedAgainstAllCustomerUses) {
         (std::vector<Row>{
             held_at_customer("6004"),
             updated(kLondonPath, "London", "6001", "Available", none, "Used", "Device"),
-            added(kLondonPath, "London", "6002", "Used", "Device,Hunt_Pilot"),
+            // Paris (not selected) holds 6002: a flat customer's numbers are unique.
+            held_at_site(kLondonPath, "London", "6002", "Paris"),
             updated(kLondonPath, "London", "6006", "Available", none, "Used-Utility", "Hunt_Pilot"),
             added(kLondonPath, "London", "6007", "Used-Utility", "Pickup_Group_Pilot"),
             updated(kLondonPath, "London", "6010", "Used", "Device", "Available", none),
         }));
     // Unchanged: London's 6011 only; Paris and the customer level are not
     // audited (202, 204 stay stale; 203 and 206 are not touched).
-    EXPECT_EQ(r.counts, (Tally{2, 3, 1, 1, 0}));
+    EXPECT_EQ(r.counts, (Tally{1, 3, 1, 2, 0}));
     EXPECT_EQ(r.inserts,
-              (std::vector<Insert>{{kLondon, "6002", "Used", "Device,Hunt_Pilot", 2},
-                                   {kLondon, "6007", "Used-Utility", "Pickup_Group_Pilot", 4}}));
+              (std::vector<Insert>{{kLondon, "6007", "Used-Utility", "Pickup_Group_Pilot", 4}}));
     for (Id id : {202, 203, 204, 206, 208}) EXPECT_EQ(r.update_of(id), nullptr) << id;
 }
 
@@ -826,14 +886,18 @@ TEST(PlannerFlatSiteScope, HeldAtCustomerLevelOncePerNumber) {
     expect_idempotent(s);
 }
 
-TEST(PlannerFlatSiteScope, AddedEvenWhenAnotherSiteHoldsTheNumber) {
+// 0.2.0 added 6201 at Paris too: two entries of one number in a dial plan
+// where numbers are unique (SPEC §3 "One entry per number in a flat customer").
+TEST(PlannerFlatSiteScope, NotAddedWhenAnotherSiteHoldsTheNumber) {
     Scenario s(DialPlan::Flat, Scope::Site);
     s.three_sites(false, true, false)
         .phone(kParis, "CL1", "SEPP", 1, "6201")
         .entry(1, kLondon, "6201", "Used", "Device");
     Result r = s.run();
-    EXPECT_EQ(r.rows, (std::vector<Row>{added(kParisPath, "Paris", "6201", "Used", "Device")}));
-    EXPECT_EQ(r.inserts, (std::vector<Insert>{{kParis, "6201", "Used", "Device", 0}}));
+    EXPECT_EQ(r.rows, (std::vector<Row>{held_at_site(kParisPath, "Paris", "6201", "London")}));
+    EXPECT_TRUE(r.inserts.empty());
+    EXPECT_EQ(r.counts, (Tally{0, 0, 0, 1, 0}));
+    expect_idempotent(s);
 }
 
 // ---------------------------------------------------------------------------
@@ -1149,7 +1213,7 @@ Scenario sort_scenario() {
         // sorted order.
         .entry(1, kParis, "8601")
         .entry(2, kLondon, "8600", "Used", "Device")
-        .entry(3, kCust, "80XX", "Used-Utility", "Call_Park")
+        .entry(3, kCust, "800", "Used-Utility", "Call_Park")
         .entry(4, kParis, "8602", "Cooling", "Device")
         .phone(kParis, "CL1", "SEP9", 1, "8601")
         .phone(kParis, "CL1", "SEP9", 2, "8602")
@@ -1176,7 +1240,7 @@ TEST(PlannerRows, SortedByHierarchyNumberActionDetail) {
                   conflict(kCustPath, none, none,
                            "phone SEPZZZ is configured in more than one cluster: CL1, CL2; "
                            "numbers 8501"),
-                  updated(kCustPath, none, "80XX", "Used-Utility", "Call_Park", "Available", none),
+                  updated(kCustPath, none, "800", "Used-Utility", "Call_Park", "Available", none),
                   wildcard(kCustPath, none, "80XX", "call_park CP (CL1)"),
                   added(kCustPath, none, "8700", "Used", "Device"),
                   added(kCustPath, none, "8701", "Used-Utility", "Hunt_Pilot"),
@@ -1205,7 +1269,7 @@ TEST(PlannerRows, WritesPointAtTheirRowsAfterSorting) {
     EXPECT_EQ(r.rows[paris->row].internal_number, Opt("8601"));
     EXPECT_EQ(r.rows[paris->row].hierarchy, kParisPath);
     EXPECT_EQ(r.rows[london->row].internal_number, Opt("8600"));
-    EXPECT_EQ(r.rows[cust->row].internal_number, Opt("80XX"));
+    EXPECT_EQ(r.rows[cust->row].internal_number, Opt("800"));
     EXPECT_EQ(r.rows[cust->row].action, "updated");
     EXPECT_EQ(r.inserts, (std::vector<Insert>{{kCust, "8700", "Used", "Device", 4},
                                               {kCust, "8701", "Used-Utility", "Hunt_Pilot", 5}}));
@@ -1244,6 +1308,343 @@ TEST(PlannerInputs, UnknownNodeOrKindIsAnInternalError) {
     p.add_use(kLondon, "CL1", "phone", "SEP1", 1, "1000");
     Plan plan = p.plan();
     EXPECT_EQ(plan.counts.added, 1);
+}
+
+// ---------------------------------------------------------------------------
+// Real data (SPEC §3 "Reading numbers", from 0.3.0): patterns and entries are
+// read the same way; numaudit never decides on what it cannot read.
+
+// The cases seen in 0.2.0: a messy pattern or entry made a used number look
+// free and added a second entry beside it.
+TEST(PlannerReading, MessyPatternsAreTheNumberTheyStandFor) {
+    const Opt none;
+    for (const std::string pattern : {"5001 ", " 5001", "5001\n", "\t5001\r\n"}) {
+        Scenario s(DialPlan::Flat, Scope::Site);
+        s.three_sites()
+            .phone(kLondon, "CL1", "SEPL", 1, pattern)
+            .entry(1, kLondon, "5001", "Used", "Device");
+        Result r = s.run();
+        EXPECT_TRUE(r.rows.empty())
+            << "pattern '" << pattern << "':" << ::testing::PrintToString(r.rows);
+        EXPECT_EQ(r.counts, (Tally{0, 0, 1, 0, 0})) << pattern;
+    }
+    // Not Used yet: the entry is updated, nothing is added beside it.
+    Scenario s(DialPlan::Flat, Scope::Site);
+    s.three_sites().phone(kLondon, "CL1", "SEPL", 1, "1004\n").entry(1, kLondon, "1004");
+    Result r = s.run();
+    EXPECT_EQ(r.rows, (std::vector<Row>{updated(kLondonPath, "London", "1004", "Available", none,
+                                                "Used", "Device")}));
+    EXPECT_TRUE(r.inserts.empty());
+    expect_idempotent(s);
+}
+
+TEST(PlannerReading, MessyEntriesStandForTheirReadNumber) {
+    const Opt none;
+    Scenario s(DialPlan::Flat, Scope::Site);
+    s.three_sites()
+        .phone(kLondon, "CL1", "SEPL", 1, "\\+4420")  // escaped pattern, escaped entry
+        .phone(kLondon, "CL1", "SEPL", 2, "+4421")    // plain pattern, escaped entry
+        .phone(kLondon, "CL1", "SEPL", 3, "5001")     // plain pattern, padded entry
+        .entry(1, kLondon, "\\+4420", "Available")
+        .entry(2, kLondon, "\\+4421", "Used", "Device")
+        .entry(3, kLondon, " 5001\t", "Available");
+    Result r = s.run();
+    // Rows show the read number; updates carry the stored text as the key.
+    EXPECT_EQ(r.rows,
+              (std::vector<Row>{
+                  updated(kLondonPath, "London", "+4420", "Available", none, "Used", "Device"),
+                  updated(kLondonPath, "London", "5001", "Available", none, "Used", "Device"),
+              }));
+    EXPECT_TRUE(r.inserts.empty());
+    ASSERT_TRUE(r.update_of(1) && r.update_of(3));
+    EXPECT_EQ(r.update_of(1)->stored, "\\+4420");
+    EXPECT_EQ(r.update_of(3)->stored, " 5001\t");
+    EXPECT_EQ(r.counts, (Tally{0, 2, 1, 0, 0}));
+    expect_idempotent(s);
+}
+
+TEST(PlannerReading, AddedEntriesHaveTheReadNumber) {
+    Scenario s(DialPlan::Flat, Scope::Customer);
+    s.three_sites().service(kCust, "CL1", "voicemail_pilot", "VM", " \\+442070009999 ");
+    Result r = s.run();
+    EXPECT_EQ(r.rows, (std::vector<Row>{added(kCustPath, std::nullopt, "+442070009999",
+                                              "Used-Utility", "Voicemail_Pilot")}));
+}
+
+TEST(PlannerReading, InvalidPatternsAreReportedAndCountForNothing) {
+    const Opt none;
+    Scenario s(DialPlan::Flat, Scope::Site);
+    const std::string huge(9600, '5');  // a number of 9,600 digits is no number
+    s.three_sites(true, true, false)
+        .phone(kLondon, "CL1", "SEPL", 1, "")
+        .phone(kLondon, "CL1", "SEPL", 2, "1003A")
+        .service(kLondon, "CL2", "hunt_pilot", "HP", " 1003A ")  // same read text: one row
+        .phone(kParis, "CL1", "SEPP", 1, huge)
+        .phone(kParis, "CL1", "SEPP", 2, "12\\+34")
+        .phone(kRome, "CL1", "SEPR", 1, "abc")  // Rome is not audited: not reported
+        .entry(1, kLondon, "1003", "Used", "Device");
+    Result r = s.run();
+    EXPECT_EQ(r.rows,
+              (std::vector<Row>{
+                  invalid_pattern(kLondonPath, "London", "", "phone SEPL line 1 (CL1)"),
+                  updated(kLondonPath, "London", "1003", "Used", "Device", "Available", none),
+                  invalid_pattern(kLondonPath, "London", "1003A",
+                                  "hunt_pilot HP (CL2), phone SEPL line 2 (CL1)"),
+                  invalid_pattern(kParisPath, "Paris", "12\\+34", "phone SEPP line 2 (CL1)"),
+                  invalid_pattern(kParisPath, "Paris", huge, "phone SEPP line 1 (CL1)"),
+              }));
+    EXPECT_TRUE(r.inserts.empty());
+    EXPECT_EQ(r.counts, (Tally{0, 1, 0, 4, 0}));
+    expect_idempotent(s);
+}
+
+TEST(PlannerReading, InvalidEntriesAreLeftAloneAndReported) {
+    Scenario s(DialPlan::Flat, Scope::Customer);
+    s.three_sites()
+        .entry(1, kLondon, "", "Used", "Device")
+        .entry(2, kLondon, "1003A", "Available")
+        .entry(3, kParis, "65XX", "Used", "Device")  // a wildcard is no number either
+        .entry(4, kParis, "abc", "Reserved")
+        .entry(5, kCust, std::string(60, '7'), "Used-Utility", "Hunt_Pilot")
+        .phone(kLondon, "CL1", "SEPL", 1, "1003")
+        .entry(6, kLondon, "1003", "Used", "Device");
+    Result r = s.run();
+    EXPECT_EQ(r.rows, (std::vector<Row>{
+                          invalid_entry(kCustPath, std::nullopt, std::string(60, '7'),
+                                        "Used-Utility", "Hunt_Pilot"),
+                          invalid_entry(kLondonPath, "London", "", "Used", "Device"),
+                          invalid_entry(kLondonPath, "London", "1003A", "Available", std::nullopt),
+                          invalid_entry(kParisPath, "Paris", "65XX", "Used", "Device"),
+                          invalid_entry(kParisPath, "Paris", "abc", "Reserved", std::nullopt),
+                      }));
+    EXPECT_TRUE(r.updates.empty());
+    EXPECT_TRUE(r.inserts.empty());
+    EXPECT_EQ(r.counts, (Tally{0, 0, 1, 5, 0}));
+    expect_idempotent(s);
+}
+
+TEST(PlannerReading, InvalidEntriesOfNodesNotAuditedAreNotReported) {
+    Scenario s(DialPlan::Flat, Scope::Site);
+    s.three_sites(true, false, false)
+        .entry(1, kParis, "bad", "Used", "Device")
+        .entry(2, kCust, "bad", "Used", "Device")
+        .entry(3, kLondon, "bad", "Used", "Device");
+    Result r = s.run();
+    EXPECT_EQ(r.rows,
+              (std::vector<Row>{invalid_entry(kLondonPath, "London", "bad", "Used", "Device")}));
+}
+
+TEST(PlannerReading, TwoEntriesOfOneNodeWithOneNumberAreAConflict) {
+    Scenario s(DialPlan::Flat, Scope::Customer);
+    s.three_sites()
+        .phone(kLondon, "CL1", "SEPL", 1, "5001")
+        .entry(9, kLondon, " 5001", "Available")
+        .entry(7, kLondon, "5001", "Available")
+        .entry(11, kParis, "\\+4420", "Used", "Device")
+        .entry(12, kParis, "+4420", "Reserved")
+        .entry(13, kRome, "5001", "Available");  // another node: audited as usual
+    Result r = s.run();
+    EXPECT_EQ(r.rows,
+              (std::vector<Row>{
+                  conflict(kLondonPath, "London", "5001",
+                           "number is held by more than one entry: \" 5001\" (id 9), \"5001\" "
+                           "(id 7)"),
+                  conflict(kParisPath, "Paris", "+4420",
+                           "number is held by more than one entry: \"+4420\" (id 12), "
+                           "\"\\+4420\" (id 11)"),
+                  updated(kRomePath, "Rome", "5001", "Available", std::nullopt, "Used", "Device"),
+              }));
+    // Both entries of each pair are left as they are, and counted unchanged.
+    for (Id id : {7, 9, 11, 12}) EXPECT_EQ(r.update_of(id), nullptr) << id;
+    EXPECT_TRUE(r.inserts.empty());
+    EXPECT_EQ(r.counts, (Tally{0, 1, 4, 0, 2}));
+    expect_idempotent(s);
+}
+
+TEST(PlannerReading, DuplicateEntriesOfANodeNotAuditedStillHoldTheNumber) {
+    Scenario s(DialPlan::Flat, Scope::Site);
+    s.three_sites(true, false, false)
+        .phone(kLondon, "CL1", "SEPL", 1, "5001")
+        .phone(kLondon, "CL1", "SEPL", 2, "5002")
+        .entry(1, kCust, "5001", "Available")
+        .entry(2, kCust, " 5001", "Available")
+        .entry(3, kParis, "5002", "Available")
+        .entry(4, kParis, "5002\n", "Available");
+    Result r = s.run();
+    EXPECT_EQ(r.rows, (std::vector<Row>{
+                          held_at_customer("5001"),
+                          held_at_site(kLondonPath, "London", "5002", "Paris"),
+                      }));
+    EXPECT_EQ(r.counts, (Tally{0, 0, 0, 2, 0}));
+}
+
+TEST(PlannerReading, ConflictListsOfDuplicateEntriesAreCapped) {
+    Scenario s(DialPlan::Flat, Scope::Customer);
+    s.three_sites();
+    std::string pad;
+    for (int i = 0; i < 22; ++i) {
+        s.entry(100 + i, kLondon, pad + "5001", "Available");
+        pad += ' ';
+    }
+    Result r = s.run();
+    ASSERT_EQ(r.rows.size(), 1u);
+    EXPECT_EQ(r.rows[0].action, "conflict");
+    const std::string& d = *r.rows[0].detail;
+    EXPECT_EQ(d.rfind("number is held by more than one entry: \"", 0), 0u) << d;
+    EXPECT_NE(d.find(" and 2 more"), std::string::npos) << d;
+    EXPECT_EQ(r.counts, (Tally{0, 0, 22, 0, 1}));
+}
+
+TEST(PlannerReading, AUsageReadOnlyInPartIsAlwaysRewritten) {
+    Scenario s(DialPlan::Flat, Scope::Customer);
+    // The backend read the first characters of a very long usage: whatever
+    // they are, the whole value is no derived usage.
+    s.three_sites()
+        .phone(kLondon, "CL1", "SEPL", 1, "5001")
+        .entry_with_usage_prefix(1, kLondon, "5001", "Used", "Device", "md5-of-the-whole");
+    Result r = s.run();
+    ASSERT_EQ(r.updates.size(), 1u);
+    EXPECT_FALSE(r.updates[0].usage_complete);
+    EXPECT_EQ(r.updates[0].usage_key, Opt("md5-of-the-whole"));
+    EXPECT_EQ(r.updates[0].new_usage, Opt("Device"));
+}
+
+TEST(PlannerReading, DuplicateDevicesListEveryLineAsRead) {
+    Scenario s(DialPlan::Flat, Scope::Customer);
+    s.three_sites()
+        .phone(kLondon, "CL1", "SEPD", 1, " 5001")
+        .phone(kLondon, "CL1", "SEPD", 2, "1003A")
+        .phone(kLondon, "CL1", "SEPD", 3, "\\+44XX")
+        .phone(kParis, "CL2", "SEPD", 1, "5001");
+    Result r = s.run();
+    ASSERT_FALSE(r.rows.empty());
+    EXPECT_EQ(r.rows[0], conflict(kCustPath, std::nullopt, std::nullopt,
+                                  "phone SEPD is configured in more than one cluster: CL1, CL2; "
+                                  "numbers +44XX, 1003A, 5001"));
+}
+
+TEST(PlannerReading, ReportedTextIsCutAtTenThousandCharacters) {
+    Scenario s(DialPlan::Flat, Scope::Customer);
+    const std::string long_name(10001, 'N'), exact_name(10000, 'E');
+    const std::string long_cluster(10001, 'C');
+    std::string long_pattern(10050, '9');
+    long_pattern[10020] = 'X';  // a wildcard whose wildcard lies beyond the cut
+    s.three_sites()
+        .service(kLondon, "CL1", "hunt_pilot", long_name, "77XX")
+        .service(kLondon, "CL1", "hunt_pilot", exact_name, "77XX")
+        .service(kLondon, long_cluster, "call_park", "CP", "78XX")
+        .service(kParis, "CL1", "call_park", "CPL", long_pattern)
+        .entry(1, kRome, std::string(10005, 'a'), "Used", std::string(10003, 'U'));
+    Result r = s.run();
+    const std::string dots = "\xE2\x80\xA6";
+    EXPECT_EQ(
+        r.rows,
+        (std::vector<Row>{
+            wildcard(kLondonPath, "London", "77XX",
+                     "hunt_pilot " + exact_name + " (CL1), hunt_pilot " + std::string(10000, 'N') +
+                         dots + " (CL1)"),
+            wildcard(kLondonPath, "London", "78XX",
+                     "call_park CP (" + std::string(10000, 'C') + dots + ")"),
+            wildcard(kParisPath, "Paris", std::string(10000, '9') + dots, "call_park CPL (CL1)"),
+            invalid_entry(kRomePath, "Rome", std::string(10000, 'a') + dots, "Used",
+                          std::string(10000, 'U') + dots),
+        }));
+    // Outside UTF-8 the ellipsis is three dots.
+    TextClip latin;
+    latin.ellipsis = "...";
+    Result l = Scenario(s).clip(latin).run();
+    EXPECT_EQ(l.rows.back().internal_number, Opt(std::string(10000, 'a') + "..."));
+}
+
+// ---------------------------------------------------------------------------
+// One entry per number in a flat customer (SPEC §3, from 0.3.0).
+
+TEST(PlannerOneEntryPerNumber, AddedOnceAtTheFirstSelectedSiteInByteOrder) {
+    Scenario s(DialPlan::Flat, Scope::Site);
+    // Byte order: "B" < "Zürich" < "a" (upper case before lower case).
+    s.site(20, "a", true).site(21, "B", true).site(22, "Z\xC3\xBCrich", true);
+    s.phone(20, "CL1", "SEPa", 1, "7001")
+        .phone(21, "CL1", "SEPB", 1, "7001")
+        .phone(22, "CL1", "SEPZ", 1, "7001")
+        .phone(20, "CL1", "SEPa", 2, "7002")
+        .phone(22, "CL1", "SEPZ", 2, "7002");
+    Result r = s.run();
+    const std::string a = kCustPath + ".a", b = kCustPath + ".B", z = kCustPath + ".Z\xC3\xBCrich";
+    EXPECT_EQ(r.rows, (std::vector<Row>{
+                          added(b, "B", "7001", "Used", "Device"),
+                          held_at_site(z, "Z\xC3\xBCrich", "7001", "B"),
+                          added(z, "Z\xC3\xBCrich", "7002", "Used", "Device"),
+                          held_at_site(a, "a", "7001", "B"),
+                          held_at_site(a, "a", "7002", "Z\xC3\xBCrich"),
+                      }));
+    EXPECT_EQ(r.counts, (Tally{2, 0, 0, 3, 0}));
+}
+
+TEST(PlannerOneEntryPerNumber, UnselectedUsersDoNotTakeTheNumber) {
+    Scenario s(DialPlan::Flat, Scope::Site);
+    s.three_sites(false, true, false)
+        .phone(kLondon, "CL1", "SEPL", 1, "7101")  // London uses it but is not audited
+        .phone(kParis, "CL1", "SEPP", 1, "7101");
+    Result r = s.run();
+    EXPECT_EQ(r.rows, (std::vector<Row>{added(kParisPath, "Paris", "7101", "Used", "Device")}));
+}
+
+TEST(PlannerOneEntryPerNumber, TheCustomerLevelComesFirstThenTheFirstHoldingSite) {
+    Scenario s(DialPlan::Flat, Scope::Site);
+    s.three_sites(true, false, false)
+        .phone(kLondon, "CL1", "SEPL", 1, "7201")
+        .phone(kLondon, "CL1", "SEPL", 2, "7202")
+        .entry(1, kCust, "7201")
+        .entry(2, kRome, "7201")
+        .entry(3, kRome, "7202")
+        .entry(4, kParis, " 7202");  // read as 7202: Paris holds it too
+    Result r = s.run();
+    EXPECT_EQ(r.rows, (std::vector<Row>{
+                          held_at_customer("7201"),
+                          held_at_site(kLondonPath, "London", "7202", "Paris"),
+                      }));
+    EXPECT_TRUE(r.inserts.empty());
+}
+
+TEST(PlannerOneEntryPerNumber, ConflictsAndOwnEntriesComeBeforeHeldRows) {
+    Scenario s(DialPlan::Flat, Scope::Site);
+    s.three_sites(true, true, false)
+        .phone(kLondon, "CL1", "SEPL", 1, "7301")
+        .phone(kParis, "CL2", "SEPP", 1, "7301")  // in two clusters: left alone
+        .phone(kLondon, "CL1", "SEPL", 2, "7302")
+        .entry(1, kLondon, "7302", "Used", "Device")
+        .entry(2, kRome, "7302", "Used", "Device")  // London holds its own: nothing to say
+        .entry(3, kRome, "7301");
+    Result r = s.run();
+    ASSERT_EQ(r.rows.size(), 1u);
+    EXPECT_EQ(r.rows[0].action, "conflict");
+    EXPECT_EQ(r.counts, (Tally{0, 0, 1, 0, 1}));
+}
+
+TEST(PlannerOneEntryPerNumber, SlcSitesOwnTheirNumbers) {
+    Scenario s(DialPlan::Slc, Scope::Site);
+    s.three_sites(true, true, false)
+        .phone(kLondon, "CL1", "SEPL", 1, "7401")
+        .phone(kParis, "CL1", "SEPP", 1, "7401")
+        .phone(kLondon, "CL1", "SEPL", 2, "7402")
+        .entry(1, kRome, "7402");
+    Result r = s.run();
+    EXPECT_EQ(r.rows, (std::vector<Row>{
+                          added(kLondonPath, "London", "7401", "Used", "Device"),
+                          added(kLondonPath, "London", "7402", "Used", "Device"),
+                          added(kParisPath, "Paris", "7401", "Used", "Device"),
+                      }));
+}
+
+TEST(PlannerOneEntryPerNumber, Idempotent) {
+    Scenario s(DialPlan::Flat, Scope::Site);
+    s.three_sites()
+        .phone(kLondon, "CL1", "SEPL", 1, "7501")
+        .phone(kParis, "CL1", "SEPP", 1, "7501")
+        .phone(kRome, "CL1", "SEPR", 1, "7501")
+        .phone(kRome, "CL1", "SEPR", 2, "7502")
+        .entry(1, kParis, "7502");
+    expect_idempotent(s);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,81 @@
+#include "backend/settings.hpp"
+
+#include <cstdio>
+#include <string>
+
+#include "backend/messages.hpp"
+#include "backend/pg.hpp"
+#include "core/audit_error.hpp"
+
+namespace numaudit::backend {
+
+int g_max_memory_mb = 0;
+bool g_notify = true;
+
+namespace {
+
+// The value numaudit.max_memory held before the library loaded, when it was
+// not a valid one; empty once a valid value is assigned.
+char g_invalid_max_memory[256] = "";
+
+void max_memory_assigned(int, void*) { g_invalid_max_memory[0] = '\0'; }
+
+}  // namespace
+
+std::size_t max_memory_bytes() noexcept {
+    return static_cast<std::size_t>(g_max_memory_mb) * 1024 * 1024;
+}
+
+const char* max_memory_text() noexcept {
+    static char text[64];
+    if (g_max_memory_mb == 0)
+        snprintf(text, sizeof text, "0 (no limit)");
+    else if (g_max_memory_mb % 1024 == 0)
+        snprintf(text, sizeof text, "%dGB", g_max_memory_mb / 1024);
+    else
+        snprintf(text, sizeof text, "%dMB", g_max_memory_mb);
+    return text;
+}
+
+void check_settings() {
+    if (!g_invalid_max_memory[0]) return;
+    throw core::AuditError(
+        core::sqlstate::kInvalidParameterValue,
+        "numaudit.max_memory has an invalid value: " + quoted_name(g_invalid_max_memory),
+        "The value was set before numaudit was loaded in this session, so PostgreSQL only warned "
+        "and kept the default; numaudit does not audit without the memory limit that was meant.",
+        "Correct it where it is set (SET, ALTER DATABASE or ALTER ROLE ... SET, postgresql.conf), "
+        "e.g. '512MB' or '2GB'; SET numaudit.max_memory in this session also clears it.");
+}
+
+void define_settings() {
+    // A value waiting in a placeholder, before the real setting exists.
+    const char* pending = GetConfigOption("numaudit.max_memory", true, false);
+    std::string waiting = pending ? pending : "";
+    DefineCustomIntVariable(
+        "numaudit.max_memory",
+        "Memory one audit may use for its working data, in MB (0: no limit).",
+        "An audit that needs more fails with SQLSTATE 53200 and changes nothing.", &g_max_memory_mb,
+        0, 0, INT_MAX / 1024, PGC_USERSET, GUC_UNIT_MB, nullptr, max_memory_assigned, nullptr);
+    DefineCustomBoolVariable("numaudit.notify",
+                             "Whether a finished run sends NOTIFY numaudit with its JSON summary.",
+                             "Turn it off in transactions that are prepared for two-phase commit.",
+                             &g_notify, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("numaudit");
+    if (!waiting.empty()) {
+        int value = 0;
+        const char* hint = nullptr;
+        if (!parse_int(waiting.c_str(), &value, GUC_UNIT_MB, &hint) || value < 0 ||
+            value > INT_MAX / 1024) {
+            snprintf(g_invalid_max_memory, sizeof g_invalid_max_memory, "%s", waiting.c_str());
+        }
+    }
+}
+
+}  // namespace numaudit::backend
+
+extern "C" {
+void _PG_init(void);
+}
+
+extern "C" void _PG_init(void) { numaudit::backend::define_settings(); }
