@@ -69,7 +69,10 @@ SELECT p.oid::regprocedure AS routine, coalesce(g.rolname, 'PUBLIC') AS grantee,
  ORDER BY p.oid::regprocedure::text COLLATE "C", 2;
 -- Every routine runs as its caller, except _sync_number_ids (it must see
 -- every id, whatever row-level security hides; it only moves the sequence
--- forward). All but the committing procedure fix their search_path.
+-- forward) and _hierarchy_tree (the check of the tree must see every parent
+-- and child). The routines that run SQL fix their search_path, but for the
+-- committing procedure and the tree's one-expression helpers, which are
+-- inlined where called (their BEGIN ATOMIC bodies are bound when created).
 SELECT p.oid::regprocedure AS routine, p.prosecdef AS security_definer, p.proconfig
   FROM pg_proc p WHERE p.pronamespace = 'numaudit'::regnamespace
  ORDER BY p.oid::regprocedure::text COLLATE "C";
@@ -399,9 +402,11 @@ DROP SEQUENCE pg_temp.number_id_seq;
 
 --
 -- 3. Hostile names are data: quotes, semicolons, backslashes, format
--- directives, a dot, unicode, newlines and tabs, 10,000-character names, in
+-- directives, unicode, newlines and tabs, 10,000-character names, in
 -- customer, site, cluster and device names. Results and history keep them
 -- exactly. Values longer than 100 characters are shown by length and md5.
+-- A "." separates the names of a path, so a node name cannot hold one (it
+-- is refused, below); cluster and device names can.
 --
 CREATE FUNCTION pg_temp.show(t text) RETURNS text LANGUAGE sql IMMUTABLE
 BEGIN ATOMIC
@@ -411,12 +416,12 @@ END;
 CREATE TEMP TABLE name (key text PRIMARY KEY, value text NOT NULL);
 INSERT INTO name VALUES
     ('provider', E'Pro"v''ider;--'),
-    ('customer', E'Ac''me; DROP TABLE numaudit.number; -- \\ "Inc." %s%n'),
+    ('customer', E'Ac''me; DROP TABLE number; -- \\ "Inc" %s%n'),
     ('site_quote', E'Lon"don\\'),
     ('site_unicode', E'Zürich 東京 🚀'),
     ('site_newline', E'new\nline\ttab'),
     ('site_long', repeat(E'Ω''";\\', 2000)),
-    ('cluster_1', E'CL''1;'),
+    ('cluster_1', E'CL''1;.'),
     ('cluster_2', E'CL"2\\'),
     ('cluster_3', E'CL\n3'),
     ('cluster_long', repeat('C', 10000)),
@@ -456,6 +461,15 @@ INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage, descr
     (205, '4002', 'Used', 'Device', NULL),
     (205, '5001', 'Available', NULL, NULL);
 SELECT pg_temp.show(pg_temp.n('provider') || '.' || pg_temp.n('customer')) AS customer_path;
+-- A node name with a "." is refused (23514), hostile or not, on INSERT and on
+-- a rename; the tree is as it was.
+INSERT INTO numaudit.hierarchy (id, parent_id, name, kind) VALUES
+    (206, 201, E'Ac''me; DROP TABLE numaudit.number; -- \\ "Inc." %s%n', 'site');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE numaudit.hierarchy SET name = name || '.' WHERE id = 203;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS nodes, count(*) FILTER (WHERE name LIKE '%.%') AS dotted
+  FROM numaudit.hierarchy WHERE id BETWEEN 200 AND 209;
 
 SET ROLE regress_numaudit_sec_auditor;
 -- by bare name and by path

@@ -88,7 +88,7 @@ Request read_request(FunctionCallInfo fcinfo) {
     req.scope = core::parse_scope(scope ? std::optional<std::string_view>(*scope) : std::nullopt);
     req.sites_null = PG_ARGISNULL(2);
     req.site_args = text_array_arg(fcinfo, 2);
-    req.site_names = core::check_sites(req.scope, req.sites_null, req.site_args);
+    req.site_names = core::check_sites(req.scope, req.sites_null, req.site_args, database_clip());
     req.dry_run = flag_arg(fcinfo, 3, "dry_run");
     req.nowait = flag_arg(fcinfo, 4, "nowait");
     check_settings();

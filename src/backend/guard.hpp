@@ -50,9 +50,11 @@ struct PendingError {
     bool active = false;
     ErrorData* pg = nullptr;
     char sqlstate[6] = {0};
-    char message[1024] = {0};
-    char detail[2048] = {0};
-    char hint[512] = {0};
+    // Room for a message naming two 200-character names of 4-byte
+    // characters, and for hints and details that list several.
+    char message[4096] = {0};
+    char detail[8192] = {0};
+    char hint[8192] = {0};
 
     void set(const char* code, const char* msg, const char* det = "",
              const char* hnt = "") noexcept;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backend/guard.hpp"
+#include "backend/messages.hpp"
 #include "core/audit_error.hpp"
 
 namespace numaudit::backend {
@@ -41,8 +42,8 @@ void lock_sites(const Customer& customer, const std::vector<Site>& sites, bool n
     std::sort(ordered.begin(), ordered.end(), [](auto a, auto b) { return a->id < b->id; });
     for (const auto* s : ordered)
         if (!acquire(kSiteLockClass, s->id, ExclusiveLock, nowait, waited))
-            busy("another audit of site \"" + s->name + "\" of customer \"" + customer.path +
-                 "\" is running");
+            busy("another audit of site " + quoted_name(s->name) + " of customer " +
+                 quoted_name(customer.path) + " is running");
 }
 
 }  // namespace
@@ -53,8 +54,8 @@ void lock_for_audit(const Customer& customer, core::Scope scope, const std::vect
     bool waited = false;
     if (!acquire(kCustomerLockClass, customer.id, whole ? ExclusiveLock : ShareLock, nowait,
                  waited))
-        busy(whole ? "another audit of customer \"" + customer.path + "\" is running"
-                   : "a customer-scope audit of \"" + customer.path + "\" is running");
+        busy(whole ? "another audit of customer " + quoted_name(customer.path) + " is running"
+                   : "a customer-scope audit of " + quoted_name(customer.path) + " is running");
     if (!whole) lock_sites(customer, sites, nowait, waited);
     // A transaction snapshot taken before the wait cannot see the work of the
     // audit waited for: like a row update conflict, that is a serialization
@@ -62,7 +63,7 @@ void lock_for_audit(const Customer& customer, core::Scope scope, const std::vect
     if (waited && IsolationUsesXactSnapshot())
         throw core::AuditError(
             "40001", "could not serialize access: the audit waited for a concurrent audit",
-            "Customer \"" + customer.path + "\" was being audited by another transaction.",
+            "Customer " + quoted_name(customer.path) + " was being audited by another transaction.",
             "Retry the transaction, or run audits in READ COMMITTED.");
 }
 

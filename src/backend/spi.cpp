@@ -30,36 +30,43 @@ struct StmtDef {
 // Every name is schema-qualified; the plans are made under the fixed
 // search_path of the calling function and keep it when re-planned.
 const StmtDef kStmts[] = {
-    // FindByPath($1 path): the node whose dotted path is $1.
+    // FindByPath($1 path): every node whose dotted path is $1 (more than one
+    // only when a name written before 0.3.0 holds a "."). Columns as
+    // FindByName's (a node reached from a root never loops).
     {R"SQL(
-WITH RECURSIVE p (id, kind, path, number_management, dial_plan) AS (
-    SELECT h.id, h.kind, h.name, h.number_management, h.dial_plan
+WITH RECURSIVE p (id, kind, path, number_management, dial_plan, name, parent_kind) AS (
+    SELECT h.id, h.kind, h.name, h.number_management, h.dial_plan, h.name, NULL::text
       FROM numaudit.hierarchy h
      WHERE h.parent_id IS NULL
        AND (h.name = $1 OR pg_catalog.starts_with($1, h.name || '.'))
   UNION ALL
-    SELECT h.id, h.kind, p.path || '.' || h.name, h.number_management, h.dial_plan
+    SELECT h.id, h.kind, p.path || '.' || h.name, h.number_management, h.dial_plan, h.name, p.kind
       FROM numaudit.hierarchy h JOIN p ON h.parent_id = p.id
      WHERE p.path <> $1
        AND (p.path || '.' || h.name = $1
             OR pg_catalog.starts_with($1, p.path || '.' || h.name || '.'))
 )
-SELECT id, kind, path, number_management, dial_plan FROM p WHERE path = $1)SQL",
+SELECT id, kind, path, number_management, dial_plan, name, parent_kind, false
+  FROM p WHERE path = $1 ORDER BY id)SQL",
      1,
      {TEXTOID}},
-    // FindByName($1 name): every node named $1, customers first, with paths.
+    // FindByName($1 name): every node named $1, customers first: id, kind,
+    // path (NULL when its ancestors never reach a root), number management,
+    // dial plan, name, its parent's kind, whether its ancestors loop.
     {R"SQL(
-WITH RECURSIVE up (node, parent_id, path, depth) AS (
-    SELECT h.id, h.parent_id, h.name, 0 FROM numaudit.hierarchy h WHERE h.name = $1
+WITH RECURSIVE up (node, id, parent_id, path) AS (
+    SELECT h.id, h.id, h.parent_id, h.name FROM numaudit.hierarchy h WHERE h.name = $1
   UNION ALL
-    SELECT up.node, h.parent_id, h.name || '.' || up.path, up.depth + 1
+    SELECT up.node, h.id, h.parent_id, h.name || '.' || up.path
       FROM up JOIN numaudit.hierarchy h ON h.id = up.parent_id
-     WHERE up.depth < 64
-)
-SELECT n.id, n.kind, up.path, n.number_management, n.dial_plan
-  FROM up JOIN numaudit.hierarchy n ON n.id = up.node
- WHERE up.parent_id IS NULL
- ORDER BY n.kind <> 'customer', up.path)SQL",
+) CYCLE id SET looped USING route
+SELECT n.id, n.kind, r.path, n.number_management, n.dial_plan, n.name, p.kind,
+       EXISTS (SELECT FROM up l WHERE l.node = n.id AND l.looped)
+  FROM numaudit.hierarchy n
+  LEFT JOIN numaudit.hierarchy p ON p.id = n.parent_id
+  LEFT JOIN up r ON r.node = n.id AND r.parent_id IS NULL AND NOT r.looped
+ WHERE n.name = $1
+ ORDER BY n.kind <> 'customer', r.path COLLATE pg_catalog."C", n.id)SQL",
      1,
      {TEXTOID}},
     // ListSites($1 customer id)
@@ -238,6 +245,37 @@ SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
      " AND c.action = 'skipped' AND c.detail = 'held at customer level'",
      2,
      {INT8OID, TEXTARRAYOID}},
+    // SimilarCustomers($1 name or path): the first 5 customers whose name or
+    // path is $1 but for letter case and surrounding whitespace (for "Did you
+    // mean"): id, path, how many there are.
+    {R"SQL(
+WITH RECURSIVE down (id, kind, name, path) AS (
+    SELECT h.id, h.kind, h.name, h.name FROM numaudit.hierarchy h WHERE h.parent_id IS NULL
+  UNION ALL
+    SELECT h.id, h.kind, h.name, down.path || '.' || h.name
+      FROM numaudit.hierarchy h JOIN down ON h.parent_id = down.id
+     WHERE h.kind <> 'site'
+)
+SELECT d.id, d.path, pg_catalog.count(*) OVER ()
+  FROM down d
+ WHERE d.kind = 'customer'
+   AND pg_catalog.lower(pg_catalog.btrim($1, E' \t\n\x0b\f\r'))
+       IN (pg_catalog.lower(pg_catalog.btrim(d.name, E' \t\n\x0b\f\r')), pg_catalog.lower(d.path))
+ ORDER BY d.path COLLATE pg_catalog."C", d.id
+ LIMIT 5)SQL",
+     1,
+     {TEXTOID}},
+    // SimilarSites($1 customer id, $2 name): the first 5 of its sites named
+    // $2 but for letter case and surrounding whitespace: id, name, how many.
+    {R"SQL(
+SELECT h.id, h.name, pg_catalog.count(*) OVER () FROM numaudit.hierarchy h
+ WHERE h.parent_id = $1 AND h.kind = 'site'
+   AND pg_catalog.lower(pg_catalog.btrim(h.name, E' \t\n\x0b\f\r'))
+       = pg_catalog.lower(pg_catalog.btrim($2, E' \t\n\x0b\f\r'))
+ ORDER BY h.name COLLATE pg_catalog."C", h.id
+ LIMIT 5)SQL",
+     2,
+     {INT8OID, TEXTOID}},
 };
 static_assert(sizeof(kStmts) / sizeof(kStmts[0]) == static_cast<int>(Stmt::Count),
               "one definition per statement");

@@ -65,6 +65,8 @@ enum class Stmt : int {
     ReadSiteEntries,
     ReadHeldEntries,
     ReadReportedHeld,
+    SimilarCustomers,
+    SimilarSites,
     Count
 };
 

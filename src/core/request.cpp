@@ -38,7 +38,8 @@ void check_customer_argument(const std::optional<std::string_view>& customer) {
 }
 
 std::vector<std::string> check_sites(Scope scope, bool sites_null,
-                                     const std::vector<std::optional<std::string>>& sites) {
+                                     const std::vector<std::optional<std::string>>& sites,
+                                     const TextClip& clip) {
     std::vector<std::string> names;
     if (sites_null || sites.empty()) return names;
     if (scope == Scope::Customer)
@@ -59,8 +60,9 @@ std::vector<std::string> check_sites(Scope scope, bool sites_null,
     }
     for (const auto& n : names) {
         if (!seen.insert(n).second)
-            throw AuditError(sqlstate::kInvalidParameterValue,
-                             "site \"" + n + "\" is named more than once");
+            throw AuditError(
+                sqlstate::kInvalidParameterValue,
+                "site \"" + clip.clip(n, kMaxNameInMessage) + "\" is named more than once");
     }
     return names;
 }

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/text_clip.hpp"
+
 namespace numaudit::core {
 
 enum class Scope { Customer, Site };
@@ -24,8 +26,10 @@ void check_customer_argument(const std::optional<std::string_view>& customer);
 
 // Validates the site list against the scope (NULL elements, duplicates, more
 // than kMaxSites, sites given with scope customer) and returns the names.
-// An empty result with scope site means "all sites of the customer".
+// An empty result with scope site means "all sites of the customer". A name
+// quoted in an error is cut by `clip` (the backend passes the database's).
 std::vector<std::string> check_sites(Scope scope, bool sites_null,
-                                     const std::vector<std::optional<std::string>>& sites);
+                                     const std::vector<std::optional<std::string>>& sites,
+                                     const TextClip& clip = TextClip{});
 
 }  // namespace numaudit::core

@@ -127,6 +127,19 @@ TEST(CheckSites, DuplicateIs22023) {
     EXPECT_NE(message.find("London"), std::string::npos) << message;
 }
 
+TEST(CheckSites, DuplicateLongNameIsCutInTheMessage) {
+    std::string name;
+    for (int i = 0; i < 300; ++i) name += "\xF0\x9F\x9A\x80";  // U+1F680, 4 bytes
+    Sites sites{name, name};
+    std::string message =
+        expect_audit_error([&] { check_sites(Scope::Site, false, sites); }, "22023");
+    EXPECT_EQ(message, "site \"" + name.substr(0, 800) + "\xE2\x80\xA6\" is named more than once");
+    TextClip ascii;
+    ascii.ellipsis = "...";
+    message = expect_audit_error([&] { check_sites(Scope::Site, false, sites, ascii); }, "22023");
+    EXPECT_EQ(message, "site \"" + name.substr(0, 800) + "...\" is named more than once");
+}
+
 TEST(CheckSites, TwoHundredSitesAccepted) {
     Sites sites = numbered_sites(200);
     auto names = check_sites(Scope::Site, false, sites);

@@ -100,6 +100,46 @@ done
 check_eq "uses() explains a used number" "t" \
     "$(q $OLD "SELECT count(*) > 0 FROM numaudit.uses('Provider1.ResellerA.Acme', '1001')")"
 
+# --- 4. rows that break the tree rules of 0.3.0 --------------------------------
+# A database at 0.2.0 whose hierarchy breaks the rules (written before 0.3.0):
+# ALTER EXTENSION numaudit UPDATE says so in exactly one WARNING, which lists
+# the first 50 rows and how many more, and keeps every row as it was.
+TREE=numaudit_upgrade_tree
+trap 'cleanup; "$PG_BINDIR/dropdb" --if-exists $TREE 2>/dev/null || true' EXIT
+"$PG_BINDIR/dropdb" --if-exists $TREE 2>/dev/null
+"$PG_BINDIR/createdb" $TREE
+q $TREE "CREATE EXTENSION numaudit VERSION '0.2.0'" >/dev/null
+q $TREE "INSERT INTO numaudit.hierarchy (id, parent_id, name, kind) VALUES
+    (1, NULL, 'P', 'provider'), (2, 1, 'R', 'reseller'), (3, 2, 'Acme', 'customer'),
+    (4, 3, 'London', 'site'),
+    (5, 2, 'Stray', 'site'),               -- a site under a reseller
+    (6, NULL, 'Lone', 'customer'),         -- a customer at the root
+    (7, 2, 'Acme.Paris', 'customer'),      -- a '.' in a name
+    (8, 9, 'Loop1', 'reseller'),           -- a cycle
+    (9, 8, 'Loop2', 'reseller');
+  INSERT INTO numaudit.hierarchy (id, parent_id, name, kind)  -- 51 sites under a reseller
+  SELECT 100 + i, 2, 'S' || i, 'site' FROM generate_series(1, 51) AS i" >/dev/null
+tree_rows() { q $TREE "SELECT md5(string_agg(h::text, ',' ORDER BY h.id)) FROM numaudit.hierarchy h"; }
+tree_before=$(tree_rows)
+psql_ -q -d $TREE -c "ALTER EXTENSION numaudit UPDATE" 2>"$OUT/tree_update.err"
+check_eq "update from 0.2.0 with rows breaking the tree rules: exactly one WARNING" "1" \
+    "$(grep -c '^WARNING:' "$OUT/tree_update.err")"
+check_eq "the WARNING counts the rows that break a rule" \
+    "WARNING:  numaudit.hierarchy has 56 rows that break the tree rules of numaudit 0.3.0" \
+    "$(grep '^WARNING:' "$OUT/tree_update.err")"
+check_eq "the WARNING lists the first 50 rows, then how many more" \
+    "id 5, site \"Stray\"|id 6, customer \"Lone\"|id 7, customer \"Acme.Paris\"|id 8, reseller \"Loop1\"|id 9, reseller \"Loop2\"|id 145, site \"S45\"|and 6 more" \
+    "$(sed -n 's/^\(DETAIL:  \)\{0,1\}\(id [0-9]*, [a-z]* "[^"]*"\):.*/\2/p; s/^\(and [0-9]* more\)$/\1/p' "$OUT/tree_update.err" |
+       awk 'NR <= 5 || NR == 50 || /^and/' | paste -sd '|')"
+check_eq "the WARNING points to check_hierarchy()" "1" \
+    "$(grep -c '^HINT: .*numaudit.check_hierarchy()' "$OUT/tree_update.err")"
+check_eq "the update keeps the rows that break a rule" "$tree_before" "$(tree_rows)"
+check_eq "check_hierarchy() lists them after the update" "56" \
+    "$(q $TREE "SELECT count(DISTINCT id) FROM numaudit.check_hierarchy()")"
+check_eq "a write that does not touch a broken rule still works" "UPDATE 1" \
+    "$(psql_ -d $TREE -c "UPDATE numaudit.hierarchy SET number_management = false WHERE id = 5" 2>&1)"
+"$PG_BINDIR/dropdb" --if-exists $TREE
+
 # The packaging says the same version everywhere.
 control=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$REPO_DIR/extension/numaudit.control")
 check_eq "META.json's version is the control file's" "$control" \
