@@ -206,8 +206,11 @@ BEGIN
 END
 $$;
 
+-- Fired only by writes that can break a rule: an UPDATE that sets none of
+-- name, parent_id and kind (number management, dial plan, site location
+-- code) does not fire it at all.
 CREATE CONSTRAINT TRIGGER hierarchy_tree
-    AFTER INSERT OR UPDATE ON numaudit.hierarchy
+    AFTER INSERT OR UPDATE OF name, parent_id, kind ON numaudit.hierarchy
     DEFERRABLE INITIALLY IMMEDIATE
     FOR EACH ROW EXECUTE FUNCTION numaudit._hierarchy_tree();
 

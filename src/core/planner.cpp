@@ -210,9 +210,10 @@ std::uint32_t Planner::node_slot(Id id) const {
 void Planner::add_usage_kind(std::string_view kind, std::string_view status, std::string_view usage,
                              int rank) {
     if (status != kUsed && status != kUsedUtility)
-        throw AuditError(sqlstate::kInvalidParameterValue, "usage kind \"" + std::string(kind) +
-                                                               "\" has invalid status \"" +
-                                                               std::string(status) + "\"");
+        throw AuditError(sqlstate::kInvalidParameterValue,
+                         "usage kind \"" + clip_.clip(kind, kMaxNameInMessage) +
+                             "\" has invalid status \"" + clip_.clip(status, kMaxNameInMessage) +
+                             "\"");
     auto id = static_cast<std::uint32_t>(kinds_.size());
     auto k = strings_.intern(kind);
     kinds_.push_back(Kind{k, status == kUsed, strings_.intern(usage), rank, 0});

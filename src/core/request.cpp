@@ -27,8 +27,10 @@ Scope parse_scope(const std::optional<std::string_view>& scope) {
     if (iequals(*scope, "customer")) return Scope::Customer;
     if (iequals(*scope, "site")) return Scope::Site;
     throw AuditError(sqlstate::kInvalidParameterValue,
-                     "unknown scope \"" + std::string(*scope) + "\"", {},
-                     "Use scope 'customer' or 'site'.");
+                     scope->size() <= 100
+                         ? "unknown scope \"" + std::string(*scope) + "\""
+                         : "unknown scope (a text of " + std::to_string(scope->size()) + " bytes)",
+                     {}, "Use scope 'customer' or 'site'.");
 }
 
 void check_customer_argument(const std::optional<std::string_view>& customer) {

@@ -71,6 +71,13 @@ TEST(ParseScope, UnknownScopeMessageNamesIt) {
     EXPECT_NE(message.find("galaxy"), std::string::npos) << message;
 }
 
+TEST(ParseScope, AHugeScopeIsNotQuoted) {
+    std::string huge(1 << 20, 'x');
+    std::string message = expect_audit_error([&] { parse_scope(std::string_view(huge)); }, "22023");
+    EXPECT_LT(message.size(), 100u) << message;
+    EXPECT_NE(message.find("1048576 bytes"), std::string::npos) << message;
+}
+
 TEST(ParseScope, ScopeName) {
     EXPECT_STREQ(scope_name(Scope::Customer), "customer");
     EXPECT_STREQ(scope_name(Scope::Site), "site");
