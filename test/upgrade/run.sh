@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Upgrade test, against the running test cluster (PGHOST/PGPORT/PGUSER):
-#   1. A database at 0.1.0 with data and history keeps working with the new
-#      library before it is updated (the library serves both versions).
-#   2. ALTER EXTENSION numaudit UPDATE brings it to 0.2.0 with every row kept
-#      and a catalog equal to a fresh CREATE EXTENSION (test/upgrade/catalog.sql).
-#   3. After the update, audits give the same rows as in a fresh 0.2.0
-#      database with the same data, and the 0.2.0 functions work.
+# Upgrade test, against the running test cluster (PGHOST/PGPORT/PGUSER). For
+# each older version (0.1.0 and 0.2.0):
+#   1. A database at that version with data and history keeps working with
+#      the new library before it is updated (the library serves every version).
+#   2. ALTER EXTENSION numaudit UPDATE brings it to the default version with
+#      every row kept, privileges granted on the procedure kept, and a catalog
+#      equal to a fresh CREATE EXTENSION (test/upgrade/catalog.sql).
+#   3. After the update, audits give the same rows as in a fresh database with
+#      the same data, and the newer functions work.
+# Then 4. rows written before 0.3.0 that break its tree rules: one WARNING.
 set -euo pipefail
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$REPO_DIR/test/scripts/checks.sh"
@@ -23,6 +26,8 @@ data_sums() {
               FROM unnest(ARRAY['hierarchy', 'usage_kind', 'device', 'device_line', 'service',
                                 'number', 'audit_run', 'audit_change']) t"
 }
+CONTROL=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$REPO_DIR/extension/numaudit.control")
+GRANTEE=numaudit_upgrade_scheduler
 # The audits both databases run, with their result rows.
 audits() {
     psql_ -qAt -d "$1" <<'SQL'
@@ -33,6 +38,7 @@ SQL
 }
 cleanup() {
     for db in $OLD $FRESH; do "$PG_BINDIR/dropdb" --if-exists "$db" 2>/dev/null || true; done
+    q postgres "DROP ROLE IF EXISTS $GRANTEE" >/dev/null 2>&1 || true
     rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -46,59 +52,89 @@ setup_db() {  # name, CREATE EXTENSION clause
             \$\$ BEGIN RETURN QUERY EXECUTE format('SELECT x::text FROM numaudit.%I x', t); END \$\$" >/dev/null
 }
 
-# --- 1. 0.1.0 with data and history, audited with the new library -----------
-setup_db $OLD "VERSION '0.1.0'"
-check_eq "old database is at 0.1.0" "0.1.0" "$(q $OLD "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
-q $OLD "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'customer')" >/dev/null
-psql_ -q -d $OLD -c "CALL numaudit.audit('Provider1.ResellerB.Globex', 'site')" 2>"$OUT/call.err"
-check_eq "0.1.0 with the new library: run and CALL recorded" "run|done audit|done" \
-    "$(q $OLD "SELECT string_agg(entry_point || '|' || status, ' ' ORDER BY id) FROM numaudit.audit_run")"
-# The new library sends no NOTIFY for a database still at 0.1.0, so a run
-# there can still be part of a prepared transaction.
-check_eq "0.1.0 with the new library: a run can be prepared for two-phase commit" "prepared" \
-    "$(psql_ -qAt -d $OLD -c "BEGIN" -c "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'customer')" \
-        -c "PREPARE TRANSACTION 'numaudit_upgrade'" -c "COMMIT PREPARED 'numaudit_upgrade'" \
-        -c "SELECT 'prepared'" 2>&1 | tail -1)"
-before=$(data_sums $OLD)
+upgrade_from() {  # version
+    local from=$1
+    # --- 1. the old version with data and history, audited with the new library
+    setup_db $OLD "VERSION '$from'"
+    check_eq "$from: old database is at $from" "$from" \
+        "$(q $OLD "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
+    q $OLD "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'customer')" >/dev/null
+    psql_ -q -d $OLD -c "CALL numaudit.audit('Provider1.ResellerB.Globex', 'site')" 2>"$OUT/call.err"
+    check_eq "$from with the new library: run and CALL recorded" "run|done audit|done" \
+        "$(q $OLD "SELECT string_agg(entry_point || '|' || status, ' ' ORDER BY id) FROM numaudit.audit_run")"
+    check_eq "$from with the new library: its numbers are read as 0.3.0 reads them (\\+ entry, padded line)" \
+        "Used-Utility|Voicemail_Pilot Used|Device" \
+        "$(q $OLD "SELECT string_agg(status || '|' || usage, ' ' ORDER BY id) FROM numaudit.number WHERE id IN (1, 7)")"
+    if [ "$from" = 0.1.0 ]; then
+        # The new library sends no NOTIFY for a database still at 0.1.0, so a
+        # run there can still be part of a prepared transaction.
+        check_eq "0.1.0 with the new library: a run can be prepared for two-phase commit" "prepared" \
+            "$(psql_ -qAt -d $OLD -c "BEGIN" -c "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'customer')" \
+                -c "PREPARE TRANSACTION 'numaudit_upgrade'" -c "COMMIT PREPARED 'numaudit_upgrade'" \
+                -c "SELECT 'prepared'" 2>&1 | tail -1)"
+    fi
+    # A DBA granted the procedure to a scheduler role of its own.
+    q $OLD "GRANT EXECUTE ON PROCEDURE numaudit.audit(text, text, text[]) TO $GRANTEE" >/dev/null
+    before=$(data_sums $OLD)
 
-# --- 2. the update ----------------------------------------------------------
-q $OLD "ALTER EXTENSION numaudit UPDATE" >/dev/null
-check_eq "updated to the default version" "0.2.0" \
-    "$(q $OLD "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
-check_eq "every row kept by the update" "$before" "$(data_sums $OLD)"
+    # --- 2. the update
+    q $OLD "ALTER EXTENSION numaudit UPDATE" >/dev/null
+    check_eq "$from: updated to the default version" "$CONTROL" \
+        "$(q $OLD "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
+    check_eq "$from: every row kept by the update" "$before" "$(data_sums $OLD)"
+    check_eq "$from: the grant on the old procedure is kept on the new one" "t" \
+        "$(q $OLD "SELECT has_function_privilege('$GRANTEE', 'numaudit.audit(text, text, text[], boolean, boolean)', 'EXECUTE')")"
+    check_eq "$from: and it is not taken for one of the extension's own (pg_dump dumps it)" "f" \
+        "$(q $OLD "SELECT coalesce(bool_or(a.grantee = '$GRANTEE'::regrole), false)
+                     FROM pg_init_privs i, aclexplode(i.initprivs) a
+                    WHERE i.objoid = 'numaudit.audit(text, text, text[], boolean, boolean)'::regprocedure")"
+    q $OLD "REVOKE EXECUTE ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean) FROM $GRANTEE" >/dev/null
 
-setup_db $FRESH ""
-check_eq "fresh database is at 0.2.0" "0.2.0" "$(q $FRESH "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
-psql_ -q -d $OLD -f "$REPO_DIR/test/upgrade/catalog.sql" >"$OUT/old.cat"
-psql_ -q -d $FRESH -f "$REPO_DIR/test/upgrade/catalog.sql" >"$OUT/fresh.cat"
-if [ "$(wc -l <"$OUT/fresh.cat")" -lt 300 ]; then
-    fail "catalog snapshot too small ($(wc -l <"$OUT/fresh.cat") lines)"
-elif diff -u "$OUT/fresh.cat" "$OUT/old.cat" >"$OUT/cat.diff"; then
-    pass "catalog after update equals a fresh install ($(wc -l <"$OUT/fresh.cat") lines compared)"
-else
-    fail "catalog after update differs from a fresh install:"
-    head -60 "$OUT/cat.diff"
-fi
+    setup_db $FRESH ""
+    check_eq "$from: fresh database is at $CONTROL" "$CONTROL" \
+        "$(q $FRESH "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
+    psql_ -q -d $OLD -f "$REPO_DIR/test/upgrade/catalog.sql" >"$OUT/old.cat"
+    psql_ -q -d $FRESH -f "$REPO_DIR/test/upgrade/catalog.sql" >"$OUT/fresh.cat"
+    if [ "$(wc -l <"$OUT/fresh.cat")" -lt 300 ]; then
+        fail "$from: catalog snapshot too small ($(wc -l <"$OUT/fresh.cat") lines)"
+    elif diff -u "$OUT/fresh.cat" "$OUT/old.cat" >"$OUT/cat.diff"; then
+        pass "$from: catalog after update equals a fresh install ($(wc -l <"$OUT/fresh.cat") lines compared)"
+    else
+        fail "$from: catalog after update differs from a fresh install:"
+        head -60 "$OUT/cat.diff"
+    fi
 
-# --- 3. it works as a fresh 0.2.0 does ----------------------------------------
-# Bring the fresh database to the same inventory and history first.
-q $FRESH "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'customer')" >/dev/null
-psql_ -q -d $FRESH -c "CALL numaudit.audit('Provider1.ResellerB.Globex', 'site')" 2>/dev/null
-check_eq "same inventory as a fresh 0.2.0 database" \
-    "$(q $FRESH "SELECT md5(string_agg(format('%s %s %s %s %s', x.id, x.hierarchy_id, x.internal_number, x.status, x.usage), ',' ORDER BY x.id)) FROM numaudit.number x")" \
-    "$(q $OLD "SELECT md5(string_agg(format('%s %s %s %s %s', x.id, x.hierarchy_id, x.internal_number, x.status, x.usage), ',' ORDER BY x.id)) FROM numaudit.number x")"
-audits $FRESH >"$OUT/fresh.audits"
-audits $OLD >"$OUT/old.audits"
-check_eq "audits after the update return what a fresh install returns" \
-    "$(cat "$OUT/fresh.audits")" "$(cat "$OUT/old.audits")"
-for fn in "SELECT count(*) FROM numaudit.uses('Provider1.ResellerA.Acme', '1001')" \
-          "SELECT count(*) FROM numaudit.inventory_summary" \
-          "SELECT numaudit.last_run_id() IS NULL" \
-          "SELECT numaudit.pattern_number('\\+1001')"; do
-    check_eq "after the update: $fn" "$(q $FRESH "$fn")" "$(q $OLD "$fn")"
-done
-check_eq "uses() explains a used number" "t" \
-    "$(q $OLD "SELECT count(*) > 0 FROM numaudit.uses('Provider1.ResellerA.Acme', '1001')")"
+    # --- 3. it works as a fresh install does
+    # Bring the fresh database to the same inventory and history first.
+    q $FRESH "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'customer')" >/dev/null
+    psql_ -q -d $FRESH -c "CALL numaudit.audit('Provider1.ResellerB.Globex', 'site')" 2>/dev/null
+    if [ "$from" = 0.1.0 ]; then
+        q $FRESH "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'customer')" >/dev/null
+    fi
+    check_eq "$from: same inventory as a fresh database" \
+        "$(q $FRESH "SELECT md5(string_agg(format('%s %s %s %s %s', x.id, x.hierarchy_id, x.internal_number, x.status, x.usage), ',' ORDER BY x.id)) FROM numaudit.number x")" \
+        "$(q $OLD "SELECT md5(string_agg(format('%s %s %s %s %s', x.id, x.hierarchy_id, x.internal_number, x.status, x.usage), ',' ORDER BY x.id)) FROM numaudit.number x")"
+    audits $FRESH >"$OUT/fresh.audits"
+    audits $OLD >"$OUT/old.audits"
+    check_eq "$from: audits after the update return what a fresh install returns" \
+        "$(cat "$OUT/fresh.audits")" "$(cat "$OUT/old.audits")"
+    for fn in "SELECT count(*) FROM numaudit.uses('Provider1.ResellerA.Acme', ' 1004')" \
+              "SELECT count(*) FROM numaudit.inventory_summary" \
+              "SELECT numaudit.last_run_id() IS NULL" \
+              "SELECT numaudit.pattern_number('\\+1001 ')" \
+              "SELECT numaudit.read_number('21O5')" \
+              "SELECT count(*) FROM numaudit.check_hierarchy()"; do
+        check_eq "$from: after the update: $fn" "$(q $FRESH "$fn")" "$(q $OLD "$fn")"
+    done
+    check_eq "$from: uses() explains a used number" "2" \
+        "$(q $OLD "SELECT count(*) FROM numaudit.uses('Provider1.ResellerA.Acme', ' 1004')")"
+    check_eq "$from: CALL numaudit.audit takes the flags" "0" \
+        "$(psql_ -q -d $OLD -c "CALL numaudit.audit('Provider1.ResellerA.Acme', 'site', dry_run => true, nowait => true)" 2>&1 >/dev/null | grep -c ERROR)"
+}
+
+q postgres "DROP ROLE IF EXISTS $GRANTEE" >/dev/null 2>&1 || true
+q postgres "CREATE ROLE $GRANTEE NOLOGIN" >/dev/null
+for from in 0.1.0 0.2.0; do upgrade_from $from; done
 
 # --- 4. rows that break the tree rules of 0.3.0 --------------------------------
 # A database at 0.2.0 whose hierarchy breaks the rules (written before 0.3.0):
@@ -141,7 +177,7 @@ check_eq "a write that does not touch a broken rule still works" "UPDATE 1" \
 "$PG_BINDIR/dropdb" --if-exists $TREE
 
 # The packaging says the same version everywhere.
-control=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$REPO_DIR/extension/numaudit.control")
+control=$CONTROL
 check_eq "META.json's version is the control file's" "$control" \
     "$(/usr/bin/python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); print(m["version"] if m["provides"]["numaudit"]["version"] == m["version"] else "mismatch")' "$REPO_DIR/META.json")"
 check_eq "CHANGELOG.md has a section for $control" "1" "$(grep -c "^## $control\b" "$REPO_DIR/CHANGELOG.md")"
