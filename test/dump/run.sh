@@ -17,6 +17,10 @@
 #   4. Each works: a device inserted without an id gets a fresh id, dry runs
 #      of every customer return what they return in dumpsrc, and a real
 #      audit is accepted, recorded and adds the new device's number.
+#   5. A hierarchy with rows that break the tree rules (written before
+#      0.3.0): a plain restore refuses them (23514, the check on writes); a
+#      restore with session_replication_role = replica, as the README says,
+#      brings every row back, and check_hierarchy() lists them.
 # Takes a few seconds, on a throwaway cluster of its own.
 #   bash test/dump/run.sh        (as root or as postgres)
 set -euo pipefail
@@ -173,6 +177,28 @@ for db in dumpdst dumpplain dumpinserts; do
     [ "$out" = "t|done|1|Used|Device" ] && pass "$db: a real audit of Paris is accepted, recorded under a fresh run id (last_run_id) and adds 2105: $out" ||
         fail "$db: real audit of Paris: '$out', expected 't|done|1|Used|Device': $(short <"$WORK/audit.err")"
 done
+
+# 5. Rows from before 0.3.0 that break the tree rules.
+psql_ -q -d postgres -c 'CREATE DATABASE dumplegacy' -c 'CREATE DATABASE legacyplain' -c 'CREATE DATABASE legacyreplica'
+psql_ -q -d dumplegacy -c 'CREATE EXTENSION numaudit' -f "$REPO_DIR/examples/example_customer.sql" >/dev/null
+psql_ -q -d dumplegacy >/dev/null <<'SQL'
+SET session_replication_role = replica;  -- as rows written before 0.3.0 are
+INSERT INTO numaudit.hierarchy (id, parent_id, name, kind) VALUES
+    (900, 2, 'Stray', 'site'), (901, NULL, 'Lone', 'customer'), (902, 2, 'Acme.Old', 'customer');
+SQL
+legacy_rows() { q "$1" "SELECT string_agg(format('%s %s %s', id, name, kind), ', ' ORDER BY id) FROM numaudit.hierarchy WHERE id >= 900"; }
+"$PG_BINDIR/pg_dump" -Fp -d dumplegacy -f "$WORK/legacy.sql" 2>/dev/null
+rc=0
+psql_ -q -d legacyplain -f "$WORK/legacy.sql" >/dev/null 2>"$WORK/legacy.err" || rc=$?
+[ $rc != 0 ] && grep -q 'breaks a tree rule' "$WORK/legacy.err" &&
+    pass "legacy rows: a plain restore stops at the tree check ($(grep -o 'ERROR: .*' "$WORK/legacy.err" | head -1 | cut -c1-90)...)" ||
+    fail "legacy rows: a plain restore exited $rc: $(short <"$WORK/legacy.err")"
+rc=0
+PGOPTIONS='-c session_replication_role=replica' psql_ -q -d legacyreplica -f "$WORK/legacy.sql" >/dev/null 2>"$WORK/legacy.err" || rc=$?
+[ $rc = 0 ] && [ ! -s "$WORK/legacy.err" ] && [ "$(legacy_rows legacyreplica)" = "$(legacy_rows dumplegacy)" ] &&
+    [ "$(q legacyreplica "SELECT count(DISTINCT id) FROM numaudit.check_hierarchy()")" = 3 ] &&
+    pass "legacy rows: restored with session_replication_role = replica: $(legacy_rows legacyreplica); check_hierarchy() lists the 3" ||
+    fail "legacy rows: restore with session_replication_role = replica exited $rc: $(short <"$WORK/legacy.err"); rows '$(legacy_rows legacyreplica)'"
 
 log "[dump] took $(($(date +%s) - started)) s"
 finish dump
