@@ -80,9 +80,11 @@ check_oom_error() { # LABEL
     local state
     state=$(field "$OUT" STATE)
     [ "$state" = 53200 ] || { fail "$1: SQLSTATE '$state', expected 53200"; sed 's/^/    /' "$OUT"; }
-    grep -q 'ERROR:  53200: numaudit: out of memory' "$OUT" || fail "$1: message is not 'numaudit: out of memory'"
-    grep -q 'DETAIL:  The audit needed more memory than it could get.' "$OUT" || fail "$1: no DETAIL"
-    grep -q 'HINT:  Audit fewer sites at a time, or raise numaudit.max_memory.' "$OUT" || fail "$1: no HINT"
+    # The message states the limit in force (0.3.0).
+    grep -q 'ERROR:  53200: numaudit: out of memory: the audit needs more than numaudit.max_memory = [0-9]*MB$' "$OUT" ||
+        fail "$1: message is not 'numaudit: out of memory: the audit needs more than numaudit.max_memory = ...'"
+    grep -q 'DETAIL:  It changed nothing.' "$OUT" || fail "$1: no DETAIL"
+    grep -q "HINT:  Raise numaudit.max_memory (SET numaudit.max_memory = '2GB'), or audit fewer sites at a time." "$OUT" || fail "$1: no HINT"
     [ "$(field "$OUT" LOCKS)" = 0 ] || fail "$1: numaudit locks left: $(field "$OUT" LOCKS)"
     [ "$(field "$OUT" NEXTSTATE)" = 00000 ] || fail "$1: the next call in the session failed"
 }
