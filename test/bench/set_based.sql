@@ -175,19 +175,28 @@ BEGIN
     ANALYZE sa_use;
 
     -- One row per number in use (wildcard and invalid patterns are no
-    -- numbers): its kinds, whether it is used in several clusters (multi),
+    -- numbers): its kinds, whether it is used in several clusters (multi) and
     -- whether the audit leaves it alone (conflicted: multi, or a line of a
-    -- duplicated device), and the lowest and highest id of the sites using it
-    -- (scope site: whether another site uses it). One hash aggregate; min <>
-    -- max is count(DISTINCT) > 1 without a sort.
-    CREATE TEMP TABLE sa_num ON COMMIT DROP AS
-    SELECT u.num, bit_or(u.bit) AS kinds,
-           min(u.cluster COLLATE "C") <> max(u.cluster COLLATE "C") AS multi,
-           min(u.cluster COLLATE "C") <> max(u.cluster COLLATE "C") OR bool_or(u.is_copy) AS conflicted,
-           min(u.owner) FILTER (WHERE u.owner <> v_cust) AS site_lo,
-           max(u.owner) FILTER (WHERE u.owner <> v_cust) AS site_hi
-      FROM sa_use u WHERE u.is_num
-     GROUP BY u.num;
+    -- duplicated device); in scope site also the lowest and highest id of the
+    -- nodes using it (owner_lo <> owner_hi: several nodes use it), which
+    -- scope customer does without (two aggregates less). One hash aggregate;
+    -- min <> max is count(DISTINCT) > 1 without a sort.
+    IF v_scope = 'customer' THEN
+        CREATE TEMP TABLE sa_num ON COMMIT DROP AS
+        SELECT u.num, bit_or(u.bit) AS kinds,
+               min(u.cluster COLLATE "C") <> max(u.cluster COLLATE "C") AS multi,
+               min(u.cluster COLLATE "C") <> max(u.cluster COLLATE "C") OR bool_or(u.is_copy) AS conflicted
+          FROM sa_use u WHERE u.is_num
+         GROUP BY u.num;
+    ELSE
+        CREATE TEMP TABLE sa_num ON COMMIT DROP AS
+        SELECT u.num, bit_or(u.bit) AS kinds,
+               min(u.cluster COLLATE "C") <> max(u.cluster COLLATE "C") AS multi,
+               min(u.cluster COLLATE "C") <> max(u.cluster COLLATE "C") OR bool_or(u.is_copy) AS conflicted,
+               min(u.owner) AS owner_lo, max(u.owner) AS owner_hi
+          FROM sa_use u WHERE u.is_num
+         GROUP BY u.num;
+    END IF;
     ANALYZE sa_num;
 
     -- Status and Usage of each distinct set of kinds (a few dozen sets): Used
@@ -265,10 +274,12 @@ BEGIN
           FROM (SELECT e.id, coalesce(e.hierarchy_id, p.owner) AS hierarchy_id,
                        coalesce(e.num, p.num) AS num, e.internal_number AS stored,
                        e.status, e.usage, e.num <> e.internal_number AS dirty,
-                       -- an entry: another site uses its number; a pair:
-                       -- several sites use the number
-                       CASE WHEN e.id IS NOT NULL THEN n.site_lo <> e.hierarchy_id OR n.site_hi <> e.hierarchy_id
-                            ELSE n.site_lo <> n.site_hi END AS shared,
+                       -- an entry: another node uses its number; a pair:
+                       -- several nodes use the number (a superset of what
+                       -- matters, which is other sites: the customer's own
+                       -- uses add a few rows, not a scan)
+                       CASE WHEN e.id IS NOT NULL THEN n.owner_lo <> e.hierarchy_id OR n.owner_hi <> e.hierarchy_id
+                            ELSE n.owner_lo <> n.owner_hi END AS shared,
                        coalesce(m.status, 'Available') AS new_status, m.usage AS new_usage,
                        CASE WHEN e.id IS NULL THEN
                                  CASE WHEN n.conflicted THEN NULL
