@@ -6,7 +6,7 @@
 -- leaves with scope customer and with scope site, and that bench.rbr_audit
 -- leaves the scope-site inventory.
 --
--- Run it by hand against a scratch database that has the extension:
+-- Run it by hand against a scratch UTF-8 database that has the extension:
 --   createdb scratch && psql -d scratch -c 'CREATE EXTENSION numaudit'
 --   psql -X -d scratch -f test/bench/contender_checks.sql
 -- It loads the contenders (reading.sql, contenders.sql, set_based.sql: the
@@ -25,17 +25,19 @@
 --          hunt_pilot HP North '10XX'                (wildcard)
 --          call_handler CH Long 'a' x 10,001          (invalid, reported cut)
 --   South  phone SEPBBB        line 1 'abc'         line 2 '2002'
---          device_profile DP-S line 1 '3003'
+--          device_profile DP-S line 1 '3003'        line 2 '8008'
 --          call_park CP South  ' 12\+34 '            (invalid: \+ only leads)
 --   east   phone SEPCCC        line 1 '5001'        line 2 ' 3003'
 --          meet_me MM east     '7007'
+--   Messy  voicemail_pilot VM Messy '8008'          call_park CP Messy '55X'
 -- Entries:
 --   North  '1001' Available   '\+4420' Used/NULL   '2002<CR><LF>' Available
 --   South  'n/a' Used/Device (invalid)              '9999' Used/Device (unused)
 --   east   '5001' Available   ' 5001' Available      (one number, two entries)
 --   Messy  ' 7007' Available  '65XX' Available (invalid: wildcard-looking)
 -- So: 2002 is held at North and used at South; 3003 is used by South and
--- east and held nowhere; 7007 is held by the customer and used at east.
+-- east and held nowhere; 7007 is held by the customer and used at east;
+-- 8008 is used by the customer itself and by South, held nowhere.
 \set ON_ERROR_STOP 1
 \if :{?numaudit}
 \else
@@ -80,7 +82,7 @@ INSERT INTO numaudit.device_line (device_id, line_index, pattern)
 SELECT d.id, v.line_index, v.pattern
   FROM (VALUES ('SEPAAA', 1, ' 1001 '), ('SEPAAA', 2, E'\\+4420\t'),
                ('SEPBBB', 1, 'abc'), ('SEPBBB', 2, '2002'),
-               ('DP-S', 1, '3003'),
+               ('DP-S', 1, '3003'), ('DP-S', 2, '8008'),
                ('SEPCCC', 1, '5001'), ('SEPCCC', 2, ' 3003')) v(device, line_index, pattern)
   JOIN d ON d.name = v.device;
 INSERT INTO numaudit.service (hierarchy_id, cluster, kind, name, pattern)
@@ -88,7 +90,9 @@ SELECT n.id, 'CL1', v.kind, v.name, v.pattern
   FROM (VALUES ('North', 'hunt_pilot', 'HP North', '10XX'),
                ('North', 'call_handler', 'CH Long', repeat('a', 10001)),
                ('South', 'call_park', 'CP South', E' 12\\+34 '),
-               ('east', 'meet_me', 'MM east', '7007')) v(site, kind, name, pattern)
+               ('east', 'meet_me', 'MM east', '7007'),
+               ('', 'voicemail_pilot', 'VM Messy', '8008'), ('', 'call_park', 'CP Messy', '55X')
+       ) v(site, kind, name, pattern)
   JOIN chk_node n ON n.name = v.site;
 INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage, description)
 SELECT n.id, v.num, v.status, v.usage, 'check ' || v.num
@@ -120,7 +124,8 @@ SELECT s.scope, v.* FROM (VALUES ('customer'), ('site')) s(scope),
     ('east', '5001', 'conflict', NULL, NULL, NULL, NULL,
      format('number is held by more than one entry: " 5001" (id %s), "5001" (id %s)',
             pg_temp.eid('east', ' 5001'), pg_temp.eid('east', '5001'))),
-    -- Wildcard and invalid patterns of the audited nodes (all three sites).
+    -- Wildcard and invalid patterns of the audited nodes' own uses (the three
+    -- sites; the customer's only in scope customer).
     ('North', '10XX', 'skipped', NULL, NULL, NULL, NULL, 'wildcard pattern: hunt_pilot HP North (CL1)'),
     ('North', repeat('a', 10000) || '…', 'skipped', NULL, NULL, NULL, NULL,
      'invalid pattern: call_handler CH Long (CL1)'),
@@ -128,16 +133,20 @@ SELECT s.scope, v.* FROM (VALUES ('customer'), ('site')) s(scope),
     ('South', E'12\\+34', 'skipped', NULL, NULL, NULL, NULL, 'invalid pattern: call_park CP South (CL1)')
   ) v(node, internal_number, action, old_status, old_usage, new_status, new_usage, detail);
 INSERT INTO chk_change VALUES
-    -- Scope customer: customer-level entries are audited too; 3003 has no
-    -- entry anywhere: added once, at the customer.
+    -- Scope customer: customer-level entries and uses are audited too; 3003
+    -- and 8008 have no entry anywhere: added once, at the customer.
     ('customer', '', '7007', 'updated', 'Available', NULL, 'Used-Utility', 'Meet_Me', NULL),
     ('customer', '', '65XX', 'skipped', 'Available', NULL, NULL, NULL, 'invalid number'),
     ('customer', '', '3003', 'added', NULL, NULL, 'Used', 'Device', NULL),
+    ('customer', '', '8008', 'added', NULL, NULL, 'Used', 'Device,Voicemail_Pilot', NULL),
+    ('customer', '', '55X', 'skipped', NULL, NULL, NULL, NULL, 'wildcard pattern: call_park CP Messy (CL1)'),
     -- Scope site: one entry per number in the customer. 2002 is held at
     -- North; 3003 is added at South (before east in byte order), east is told
-    -- so; 7007 is held at customer level.
+    -- so; 7007 is held at customer level; 8008 is added at South, the one
+    -- site that uses it (the customer's use counts for its usage).
     ('site', 'South', '2002', 'skipped', NULL, NULL, NULL, NULL, 'held at site North'),
     ('site', 'South', '3003', 'added', NULL, NULL, 'Used', 'Device', NULL),
+    ('site', 'South', '8008', 'added', NULL, NULL, 'Used', 'Device,Voicemail_Pilot', NULL),
     ('site', 'east', '3003', 'skipped', NULL, NULL, NULL, NULL, 'held at site South'),
     ('site', '', '7007', 'skipped', NULL, NULL, NULL, NULL, 'held at customer level');
 
@@ -151,13 +160,15 @@ SELECT s.scope, v.* FROM (VALUES ('customer'), ('site')) s(scope),
           ('', '65XX', 'Available', NULL)) v(node, internal_number, status, usage);
 INSERT INTO chk_entry VALUES
     ('customer', '', ' 7007', 'Used-Utility', 'Meet_Me'), ('customer', '', '3003', 'Used', 'Device'),
-    ('site', '', ' 7007', 'Available', NULL), ('site', 'South', '3003', 'Used', 'Device');
+    ('customer', '', '8008', 'Used', 'Device,Voicemail_Pilot'),
+    ('site', '', ' 7007', 'Available', NULL), ('site', 'South', '3003', 'Used', 'Device'),
+    ('site', 'South', '8008', 'Used', 'Device,Voicemail_Pilot');
 
 -- audit_run counts: added, updated, unchanged (the two duplicate entries),
 -- skipped, conflicts; sites_total.
 CREATE TEMP TABLE chk_run (scope text, counts text);
-INSERT INTO chk_run VALUES ('customer', 'added 1 updated 5 unchanged 2 skipped 6 conflicts 1 sites 3/3'),
-                           ('site', 'added 1 updated 4 unchanged 2 skipped 8 conflicts 1 sites 3/3');
+INSERT INTO chk_run VALUES ('customer', 'added 2 updated 5 unchanged 2 skipped 7 conflicts 1 sites 3/3'),
+                           ('site', 'added 2 updated 4 unchanged 2 skipped 8 conflicts 1 sites 3/3');
 
 -- The rows of the two multisets that the other lacks, or NULL when equal.
 CREATE FUNCTION pg_temp.diff(p_what text, p_expected text, p_actual text) RETURNS text
