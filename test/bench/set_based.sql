@@ -23,9 +23,9 @@
 -- customer level', else 'held at site <first holder>', else added once at the
 -- first site (byte order of name) that needs it, the others 'held at site'.
 -- Text from the data quoted in a row is cut at 10,000 characters and '…'.
--- Dirty entries (stored text not its read number) and entries holding a
--- number that another site uses are the only unchanged entries it keeps
--- aside; on clean data the extra work is the reading itself.
+-- Dirty entries (stored text not its read number) and, in scope site,
+-- entries holding a number that another node uses are the only unchanged
+-- entries it keeps aside; on clean data the extra work is the reading itself.
 --
 -- Limits (enough for the benchmark): flat dial-plan customers only, all sites
 -- (scope site audits every site of the customer), at most 63 usage kinds
@@ -218,7 +218,7 @@ BEGIN
     -- the entries that are not 'unchanged' (few after the first audit), plus
     -- the dirty ones (stored text other than the read number: only they can
     -- make two entries of one node hold one number) and, in scope site, those
-    -- holding a number another site uses (shared). An entry is invalid,
+    -- holding a number another node uses (shared). An entry is invalid,
     -- unchanged, updated, or skipped (Reserved or Cooling and in use); it is
     -- left unchanged when its number is conflicted. What to add comes from the
     -- same pass, as a full join (no second pass over the inventory, and no
@@ -310,8 +310,8 @@ BEGIN
     -- another site holds is 'held at site' the first holder (byte order of
     -- name); a number held nowhere that several sites need is added at the
     -- first of them, the others 'held at site' that one. Only the shared
-    -- rows of the pass take part (a holder is kept when another site uses its
-    -- number; a pair when several sites use it), so this is small.
+    -- rows of the pass take part (a holder is kept when another node uses its
+    -- number; a pair when several nodes use it), so this is small.
     IF v_scope = 'site' THEN
         UPDATE sa_dec d SET action = 'held_site', held_by = f.first_site
           FROM (SELECT x.num, bool_or(x.id IS NOT NULL) AS held,
