@@ -29,7 +29,7 @@ END {
             rc = t[s ",numaudit_run,customer," k]; sc = t[s ",set_based_sql,customer," k]
             rs = t[s ",numaudit_run,site," k]; ss = t[s ",set_based_sql,site," k]
             rb = t[s ",row_by_row,site," k]; au = t[s ",numaudit_audit,site," k]
-            rbr = (rb == "") ? "-" : sprintf("%.0f", rb / (rs > 0 ? rs : 0.001))
+            rbr = (rb == "" || rs == "") ? "-" : sprintf("%.0f", rb / (rs > 0 ? rs : 0.001))
             printf "| %s | %s | %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s |\n",
                 s, k, v(rc), v(sc), r(rc, sc), target[k], v(rs), v(ss), r(rs, ss), v(rb), rbr,
                 v(au), r(au, rs), v(m[s ",numaudit_run,customer," k]), v(m[s ",numaudit_run,site," k]),

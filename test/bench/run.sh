@@ -157,7 +157,7 @@ contender() {
 for size in $SIZES; do
     psql_ -q -d postgres -c 'DROP DATABASE IF EXISTS bench' -c 'CREATE DATABASE bench' >/dev/null
     q 'CREATE EXTENSION numaudit' >/dev/null
-    psql_ -q -f "$REPO_DIR/test/differential/oracle.sql" >/dev/null
+    psql_ -q -f "$BENCH_DIR/reading.sql" >/dev/null
     psql_ -q -f "$BENCH_DIR/gen.sql" >/dev/null
     psql_ -q -f "$BENCH_DIR/contenders.sql" >/dev/null
     psql_ -q -f "$BENCH_DIR/set_based.sql" >/dev/null
