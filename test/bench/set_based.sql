@@ -395,7 +395,7 @@ BEGIN
     v_skipped := v_skipped + v_n;
     IF v_scope = 'site' THEN
         INSERT INTO numaudit.audit_change (run_id, hierarchy, site, internal_number, action, detail)
-        SELECT v_run, h.path, h.site, d.num, 'skipped', 'held at site ' || bench.sql_audit_cut(d.held_by)
+        SELECT v_run, h.path, h.site, d.num, 'skipped', 'held at site ' || d.held_by  -- tree names: whole
           FROM sa_dec d JOIN sa_node h ON h.id = d.hierarchy_id
          WHERE d.action = 'held_site';
         GET DIAGNOSTICS v_n = ROW_COUNT;
