@@ -73,10 +73,11 @@ void add_use(core::Planner& planner, const Batch& b, int r) {
 }
 
 // An entry row (ENTRY_COLUMNS in spi.cpp): id, holder, internal_number,
-// status, usage (its start when very long) and then that usage's md5.
+// status, usage (its start and an md5 of the whole when very long).
 void add_entry(core::Planner& planner, const Batch& b, int r) {
+    const Cell& usage = b.at(r, 4);
     planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
-                      b.at(r, 4).opt_text(), b.at(r, 5).opt_text());
+                      usage.opt_text(), usage.digest ? core::OptText(usage.digest) : std::nullopt);
 }
 
 void read_inputs(core::Planner& planner, const UnitRequest& req) {

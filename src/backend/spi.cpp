@@ -5,21 +5,27 @@
 
 #include "backend/subtransaction.hpp"
 
+extern "C" {
+#include "access/detoast.h"
+#include "common/md5.h"
+}
+
 namespace numaudit::backend {
 
 namespace {
 
 constexpr long kFetchRows = 10000;
 
-// An entry as the planner reads it: id, holder, internal_number, status, and
-// its usage; a usage longer than any report shows (over 40,000 bytes) comes
-// as its first 10,001 characters and an md5 of the whole, which the update
+// An entry as the planner reads it: id, holder, internal_number, status,
+// usage. A usage longer than any report shows (over kLongUsage bytes) is
+// decoded as its first bytes and the md5 of the whole, which the update
 // matches it by, so that no value is ever too large to read or write back.
-#define ENTRY_COLUMNS                                                                              \
-    "n.id, n.hierarchy_id, n.internal_number, n.status,"                                           \
-    " CASE WHEN pg_catalog.octet_length(n.usage) > 40000 THEN pg_catalog.\"left\"(n.usage, 10001)" \
-    " ELSE n.usage END,"                                                                           \
-    " CASE WHEN pg_catalog.octet_length(n.usage) > 40000 THEN pg_catalog.md5(n.usage) END"
+#define ENTRY_COLUMNS "n.id, n.hierarchy_id, n.internal_number, n.status, n.usage"
+constexpr int kEntryUsageColumn = 4;
+constexpr Size kLongUsage = 40000;
+// Enough bytes for the 10,000 characters a report keeps (4 bytes at most
+// each, in any server encoding) and one more.
+constexpr int32 kLongUsagePrefix = 40004;
 
 struct StmtDef {
     const char* sql;
@@ -282,6 +288,18 @@ static_assert(sizeof(kStmts) / sizeof(kStmts[0]) == static_cast<int>(Stmt::Count
 
 SPIPlanPtr g_plans[static_cast<int>(Stmt::Count)];
 
+// The column decoded as a prefix and a digest when very long (-1: none).
+int digest_column(Stmt stmt) {
+    switch (stmt) {
+        case Stmt::ReadEntries:
+        case Stmt::ReadSiteEntries:
+        case Stmt::ReadHeldEntries:
+            return kEntryUsageColumn;
+        default:
+            return -1;
+    }
+}
+
 SPIPlanPtr plan_Unsafe(Stmt stmt) {
     int i = static_cast<int>(stmt);
     if (!g_plans[i]) {
@@ -296,8 +314,22 @@ SPIPlanPtr plan_Unsafe(Stmt stmt) {
     return g_plans[i];
 }
 
+// A very long text: its first bytes, and the hex md5 of the whole.
+void decode_long_Unsafe(Datum d, Cell& cell) {
+    text* head = DatumGetTextPSlice(d, 0, kLongUsagePrefix);
+    cell.data = VARDATA_ANY(head);
+    cell.len = VARSIZE_ANY_EXHDR(head);
+    text* whole = DatumGetTextPP(d);
+    char* hex = static_cast<char*>(palloc(33));
+    const char* errstr = nullptr;
+    if (!pg_md5_hash(VARDATA_ANY(whole), VARSIZE_ANY_EXHDR(whole), hex, &errstr))
+        elog(ERROR, "numaudit: could not compute an md5: %s", errstr ? errstr : "?");
+    if (reinterpret_cast<Pointer>(whole) != DatumGetPointer(d)) pfree(whole);
+    cell.digest = hex;
+}
+
 // Decodes the rows of SPI_tuptable into cells (text, int2/4/8, bool).
-Batch decode_Unsafe(SPITupleTable* table, uint64 nrows) {
+Batch decode_Unsafe(SPITupleTable* table, uint64 nrows, int digest_col) {
     TupleDesc desc = table->tupdesc;
     int ncols = desc->natts;
     Cell* cells = static_cast<Cell*>(
@@ -308,8 +340,12 @@ Batch decode_Unsafe(SPITupleTable* table, uint64 nrows) {
             Cell& cell = cells[r * ncols + c];
             bool isnull;
             Datum d = SPI_getbinval(tuple, desc, c + 1, &isnull);
-            cell = Cell{nullptr, 0, isnull, 0};
+            cell = Cell{nullptr, 0, isnull, 0, nullptr};
             if (isnull) continue;
+            if (c == digest_col && toast_raw_datum_size(d) - VARHDRSZ > kLongUsage) {
+                decode_long_Unsafe(d, cell);
+                continue;
+            }
             switch (TupleDescAttr(desc, c)->atttypid) {
                 case INT8OID:
                     cell.num = DatumGetInt64(d);
@@ -347,7 +383,8 @@ void scan(Stmt stmt, const Args& args, const BatchConsumer& consume) {
         Batch batch{nullptr, 0, 0};
         pg_call([&] {
             SPI_cursor_fetch(portal, true, kFetchRows);
-            if (SPI_processed > 0) batch = decode_Unsafe(SPI_tuptable, SPI_processed);
+            if (SPI_processed > 0)
+                batch = decode_Unsafe(SPI_tuptable, SPI_processed, digest_column(stmt));
         });
         if (batch.rows == 0) break;
         consume(batch);
@@ -370,7 +407,8 @@ void exec(Stmt stmt, const Args& args, const BatchConsumer& consume) {
         if (rc < 0)
             elog(ERROR, "numaudit: statement %d failed: %s", static_cast<int>(stmt),
                  SPI_result_code_string(rc));
-        if (SPI_tuptable && SPI_processed > 0) batch = decode_Unsafe(SPI_tuptable, SPI_processed);
+        if (SPI_tuptable && SPI_processed > 0)
+            batch = decode_Unsafe(SPI_tuptable, SPI_processed, digest_column(stmt));
     });
     if (consume && batch.rows > 0) consume(batch);
     pg_call([&] {

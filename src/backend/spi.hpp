@@ -21,6 +21,9 @@ struct Cell {
     int len;
     bool null;
     std::int64_t num;  // integer or boolean value
+    // An entry's usage longer than any report shows: `data` holds only its
+    // first bytes, and this the md5 of the whole (hex, NUL-terminated).
+    const char* digest;
 
     std::string_view text() const noexcept { return {data, static_cast<std::size_t>(len)}; }
     std::optional<std::string_view> opt_text() const noexcept {
