@@ -34,18 +34,8 @@ psql_() { "$PG_BINDIR/psql" -X -v ON_ERROR_STOP=1 "$@"; }
 q() { psql_ -qAt -c "$1"; }
 
 mkdir -p "$OUT"
-eval "$(NUMAUDIT_PGDIR=$PGDIR NUMAUDIT_PGPORT=$PORT "$REPO_DIR/test/scripts/cluster.sh" start)"
-export PGHOST PGPORT PGUSER
-trap 'NUMAUDIT_PGDIR=$PGDIR NUMAUDIT_PGPORT=$PORT "$REPO_DIR/test/scripts/cluster.sh" stop' EXIT
-# The settings of test/bench/run.sh.
-cat >>"$PGDIR/data/postgresql.conf" <<CONF
-shared_buffers = 2GB
-maintenance_work_mem = 1GB
-max_wal_size = 16GB
-checkpoint_timeout = 1h
-jit = off
-CONF
-as_pg "$PG_BINDIR/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w restart >/dev/null
+. "$BENCH_DIR/lib.sh"
+bench_cluster_start
 
 psql_ -q -d postgres -c 'DROP DATABASE IF EXISTS bench' -c 'CREATE DATABASE bench' >/dev/null
 q 'CREATE EXTENSION numaudit' >/dev/null
@@ -63,15 +53,6 @@ q "SELECT format('CREATE FUNCTION bench.run_old(%s) RETURNS TABLE (%s) LANGUAGE 
    FROM pg_proc p WHERE p.oid = 'numaudit.run(text, text, text[], boolean, boolean)'::regprocedure" >"$OUT/ab_def.sql"
 psql_ -q -f "$OUT/ab_def.sql" >/dev/null
 
-restore() {  # empty | loaded
-    psql_ -q <<SQL >/dev/null
-TRUNCATE numaudit.audit_change, numaudit.audit_run, numaudit.number;
-$( [ "$1" = loaded ] && echo "INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage, description)
-      SELECT hierarchy_id, internal_number, status, usage, description FROM bench.loaded ORDER BY 1, 2;" )
-VACUUM (ANALYZE) numaudit.number;
-CHECKPOINT;
-SQL
-}
 measure() {  # function scope -> "seconds rows", in a fresh session
     psql_ -qAt <<SQL | tail -1
 SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset

@@ -47,35 +47,12 @@ command -v gnuplot >/dev/null || {
     fi
 }
 
-eval "$(NUMAUDIT_PGDIR=$PGDIR NUMAUDIT_PGPORT=$PORT "$REPO_DIR/test/scripts/cluster.sh" start)"
-export PGHOST PGPORT PGUSER
-trap 'NUMAUDIT_PGDIR=$PGDIR NUMAUDIT_PGPORT=$PORT "$REPO_DIR/test/scripts/cluster.sh" stop' EXIT
-# One setting for every contender (work_mem as shipped: the set-based SQL
-# sets its own, larger one).
-cat >>"$PGDIR/data/postgresql.conf" <<CONF
-shared_buffers = 2GB
-maintenance_work_mem = 1GB
-max_wal_size = 16GB
-checkpoint_timeout = 1h
-jit = off
-CONF
-as_pg "$PG_BINDIR/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w restart >/dev/null
+. "$BENCH_DIR/lib.sh"
+bench_cluster_start
 
 log "numaudit benchmark $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(psql_ -qAt -d postgres -c 'SELECT version()' | cut -d, -f1)"
 CSV=$OUT/results.csv
 echo "size,contender,scope,case,seconds,inv_inserted,inv_updated,history_rows,wal_bytes,peak_mb,rows,inventory" >"$CSV"
-
-# restore STATE: the inventory empty (first) or as loaded (drift); history
-# emptied; vacuumed and checkpointed as after a loader's run.
-restore() {
-    psql_ -q <<SQL >/dev/null
-TRUNCATE numaudit.audit_change, numaudit.audit_run, numaudit.number;
-$( [ "$1" = loaded ] && echo "INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage, description)
-      SELECT hierarchy_id, internal_number, status, usage, description FROM bench.loaded ORDER BY 1, 2;" )
-VACUUM (ANALYZE) numaudit.number;
-CHECKPOINT;
-SQL
-}
 
 # measure SIZE CONTENDER SCOPE CASE SQL: runs SQL in a fresh session.
 measure() {
