@@ -1,4 +1,7 @@
-# PGXS build: make && make install; make installcheck runs pg_regress.
+# PGXS build: make && make install; make installcheck runs the pg_regress
+# tests (sql/, expected/) and then the isolation specs (test/isolation/specs,
+# test/isolation/expected) against a running server. test/scripts/installcheck.sh
+# runs it with the server's host, port and user and prints the diffs.
 include sources.mk
 
 MODULE_big = numaudit
@@ -8,6 +11,12 @@ DATA = $(wildcard extension/numaudit--*.sql)
 PGFILEDESC = "numaudit - telephone-number inventory audit"
 
 REGRESS = $(REGRESS_TESTS)
+# Isolation specs as postgres contrib/test_decoding does, with their inputs
+# under test/isolation and their output in test/isolation/output_iso (these
+# options come after the PGXS defaults, so they win).
+ISOLATION = $(ISOLATION_TESTS)
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
+EXTRA_CLEAN += test/isolation/output_iso
 
 PG_CONFIG ?= pg_config
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -fPIC -Isrc

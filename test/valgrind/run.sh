@@ -32,8 +32,8 @@ done
 export PGHOST=$dir PGPORT=$port PGUSER=postgres
 status=0
 start=$(date +%s)
-test/scripts/regress.sh >"$dir/regress.log" 2>&1 || status=1
-test/scripts/isolation.sh >"$dir/isolation.log" 2>&1 || status=1
+test/scripts/installcheck.sh regress >"$dir/regress.log" 2>&1 || status=1
+test/scripts/installcheck.sh isolation >"$dir/isolation.log" 2>&1 || status=1
 runuser -u postgres -- "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 600 stop >/dev/null || true
 echo "valgrind: suites ran in $(( $(date +%s) - start )) s (regress: $(tail -3 "$dir/regress.log" | grep -o 'All [0-9]* tests passed\|[0-9]* of [0-9]* tests failed' || echo '?'); isolation: $(tail -3 "$dir/isolation.log" | grep -o 'All [0-9]* tests passed\|[0-9]* of [0-9]* tests failed' || echo '?'))"
 
