@@ -50,17 +50,17 @@ void capture_exception(PendingError& pending) noexcept {
     } catch (const MemoryLimitReached&) {
         char message[160];
         snprintf(message, sizeof message,
-                      "numaudit: out of memory: the audit needs more than numaudit.max_memory = %s",
-                      max_memory_text());
+                 "numaudit: out of memory: the audit needs more than numaudit.max_memory = %s",
+                 max_memory_text());
         pending.set(core::sqlstate::kOutOfMemory, message, "It changed nothing.",
                     "Raise numaudit.max_memory (SET numaudit.max_memory = '2GB'), or audit fewer "
                     "sites at a time.");
     } catch (const std::bad_alloc&) {
         char detail[200];
         snprintf(detail, sizeof detail,
-                      "The server could not give the audit more memory (numaudit.max_memory = "
-                      "%s). It changed nothing.",
-                      max_memory_text());
+                 "The server could not give the audit more memory (numaudit.max_memory = "
+                 "%s). It changed nothing.",
+                 max_memory_text());
         pending.set(core::sqlstate::kOutOfMemory, "numaudit: out of memory", detail,
                     "Audit fewer sites at a time, or free memory on the server.");
     } catch (const std::exception& e) {

@@ -43,7 +43,10 @@ for v in "$count" "$seed" "$first" "$batch" "$show"; do
     [[ $v =~ ^-?[0-9]+$ ]] || { echo "usage: $0 [count] [seed] [first]" >&2; exit 2; }
 done
 
-psql_() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c numaudit_diff.messy=$messy" psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+# The psql of the PostgreSQL of PG_CONFIG when it is set, else the one on PATH.
+psql_bin=psql
+[ -n "${PG_CONFIG:-}" ] && psql_bin=$("$PG_CONFIG" --bindir)/psql
+psql_() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c numaudit_diff.messy=$messy" "$psql_bin" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 # NUMAUDIT_DIFF_DB_OPTIONS: more CREATE DATABASE options, e.g. another collation:
 #   "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
