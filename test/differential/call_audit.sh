@@ -28,7 +28,10 @@ for v in "$count" "$seed" "$first" "$show"; do
     [[ $v =~ ^-?[0-9]+$ ]] || { echo "usage: $0 [count] [seed] [first]" >&2; exit 2; }
 done
 
-psql_() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c numaudit_diff.messy=$messy" psql -X -q "$@"; }
+# The psql of the PostgreSQL of PG_CONFIG when it is set, else the one on PATH.
+psql_bin=psql
+[ -n "${PG_CONFIG:-}" ] && psql_bin=$("$PG_CONFIG" --bindir)/psql
+psql_() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning -c numaudit_diff.messy=$messy" "$psql_bin" -X -q "$@"; }
 
 psql_ -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 psql_ -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION numaudit' \
