@@ -62,22 +62,27 @@ Datum int8_datum(std::int64_t v) { return Int64GetDatum(v); }
 void read_kinds(core::Planner& planner) {
     scan(Stmt::ReadKinds, Args{}, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r)
-            planner.add_usage_kind(b.at(r, 0).text(), b.at(r, 1).text(), b.at(r, 2).text(),
-                                   static_cast<int>(b.at(r, 3).num));
+            planner.add_usage_kind(
+                b.at(r, col::Kind::kind).text(), b.at(r, col::Kind::status).text(),
+                b.at(r, col::Kind::usage).text(), static_cast<int>(b.at(r, col::Kind::rank).num));
     });
 }
 
 void add_use(core::Planner& planner, const Batch& b, int r) {
-    planner.add_use(b.at(r, 0).num, b.at(r, 1).text(), b.at(r, 2).text(), b.at(r, 3).text(),
-                    static_cast<int>(b.at(r, 4).num), b.at(r, 5).text());
+    planner.add_use(b.at(r, col::Use::owner).num, b.at(r, col::Use::cluster).text(),
+                    b.at(r, col::Use::kind).text(), b.at(r, col::Use::name).text(),
+                    static_cast<int>(b.at(r, col::Use::line_index).num),
+                    b.at(r, col::Use::pattern).text());
 }
 
-// An entry row (ENTRY_COLUMNS in spi.cpp): id, holder, internal_number,
-// status, usage (its start and an md5 of the whole when very long).
+// An entry row (col::Entry): id, holder, internal_number, status, usage (its
+// start and an md5 of the whole when very long).
 void add_entry(core::Planner& planner, const Batch& b, int r) {
-    const Cell& usage = b.at(r, 4);
-    planner.add_entry(b.at(r, 0).num, b.at(r, 1).num, b.at(r, 2).text(), b.at(r, 3).text(),
-                      usage.opt_text(), usage.digest ? core::OptText(usage.digest) : std::nullopt);
+    const Cell& usage = b.at(r, col::Entry::usage);
+    planner.add_entry(b.at(r, col::Entry::id).num, b.at(r, col::Entry::holder).num,
+                      b.at(r, col::Entry::internal_number).text(),
+                      b.at(r, col::Entry::status).text(), usage.opt_text(),
+                      usage.digest ? core::OptText(usage.digest) : std::nullopt);
 }
 
 void read_inputs(core::Planner& planner, const UnitRequest& req) {
@@ -137,14 +142,15 @@ void read_slc_site(core::Planner& planner, const UnitRequest& req) {
     scan(Stmt::ReadSiteEntries, site_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
             add_entry(planner, b, r);
-            core::NumberReading read = core::read_number(b.at(r, 2).text(), buffer);
+            core::NumberReading read =
+                core::read_number(b.at(r, col::Entry::internal_number).text(), buffer);
             if (read.kind == core::NumberKind::Number) numbers.emplace(read.text);
         }
     });
     scan(Stmt::ReadSiteUses, site_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
             add_use(planner, b, r);
-            core::NumberReading read = core::read_number(b.at(r, 5).text(), buffer);
+            core::NumberReading read = core::read_number(b.at(r, col::Use::pattern).text(), buffer);
             if (read.kind == core::NumberKind::Number && !numbers.count(std::string(read.text)))
                 missing.emplace(read.text);
         }
@@ -214,7 +220,8 @@ void write_updates(const core::Plan& plan, const Selection& which, Emitted& emit
         });
         exec(Stmt::LockEntries, args);
         exec(Stmt::UpdateEntries, args, [&](const Batch& b) {
-            for (int r = 0; r < b.rows; ++r) emitted[static_cast<std::size_t>(b.at(r, 0).num)] = 1;
+            for (int r = 0; r < b.rows; ++r)
+                emitted[static_cast<std::size_t>(b.at(r, col::Updated::row_no).num)] = 1;
         });
         reset_batch(batch);
         start = end;
@@ -264,10 +271,10 @@ void write_inserts(const core::Plan& plan, const Selection& which, Emitted& emit
         return args;
     };
     auto find = [&](const Batch& b, int r) -> std::int64_t {
-        auto it = by_number.find(b.at(r, 1).text());
+        auto it = by_number.find(b.at(r, col::Key::internal_number).text());
         if (it == by_number.end()) return -1;
         for (auto i : it->second)
-            if (plan.inserts[i].holder == b.at(r, 0).num) return i;
+            if (plan.inserts[i].holder == b.at(r, col::Key::holder).num) return i;
         return -1;
     };
     // First a plain insert per batch (the common case: nothing collides);
@@ -379,7 +386,7 @@ void skip_reported_held(std::int64_t run_id, const core::Plan& plan, Emitted& em
         args.values[1] = text_array_Unsafe(held.data(), held.size());
     });
     scan(Stmt::ReadReportedHeld, args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r) seen.emplace(b.at(r, 0).text());
+        for (int r = 0; r < b.rows; ++r) seen.emplace(b.at(r, col::Number::internal_number).text());
     });
     if (seen.empty()) return;
     for (std::size_t i = 0; i < plan.rows.size(); ++i) {

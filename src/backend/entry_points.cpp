@@ -140,7 +140,7 @@ std::int64_t insert_run(const Request& req, int sites_total, const char* entry_p
         args.values[5] = text_datum_Unsafe(entry_point);
     });
     std::int64_t id = 0;
-    exec(Stmt::InsertRun, args, [&](const Batch& b) { id = b.at(0, 0).num; });
+    exec(Stmt::InsertRun, args, [&](const Batch& b) { id = b.at(0, col::Id::id).num; });
     g_last_run_id = id;
     return id;
 }
@@ -251,7 +251,7 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
         forget_run_plan();  // of an earlier run of this session that did not end
         std::vector<std::int64_t> reaped;
         exec(Stmt::ReapStaleRuns, Args{}, [&](const Batch& b) {
-            for (int i = 0; i < b.rows; ++i) reaped.push_back(b.at(i, 0).num);
+            for (int i = 0; i < b.rows; ++i) reaped.push_back(b.at(i, col::Id::id).num);
         });
         for (std::int64_t id : reaped) pg_call([&] { notify_run(id); });
         run_id = insert_run(req, sites_total(req), "audit");
@@ -299,17 +299,18 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
         args.values[1] = Int64GetDatum(unit_id);
         scan(Stmt::RunInfo, args, [&](const Batch& b) {
             found = true;
-            scope_text = std::string(b.at(0, 0).text());
-            status = std::string(b.at(0, 1).text());
-            req.customer.path = std::string(b.at(0, 2).text());
-            customer_found = !b.at(0, 3).null;
+            using C = col::RunInfo;
+            scope_text = std::string(b.at(0, C::scope).text());
+            status = std::string(b.at(0, C::status).text());
+            req.customer.path = std::string(b.at(0, C::customer).text());
+            customer_found = !b.at(0, C::customer_id).null;
             if (!customer_found) return;
-            req.customer.id = b.at(0, 3).num;
-            req.customer.number_management = b.at(0, 4).num != 0;
+            req.customer.id = b.at(0, C::customer_id).num;
+            req.customer.number_management = b.at(0, C::number_management).num != 0;
             req.customer.dial_plan =
-                b.at(0, 5).text() == "slc" ? core::DialPlan::Slc : core::DialPlan::Flat;
-            if (auto name = b.at(0, 6).opt_text()) site_name = std::string(*name);
-            named_sites = static_cast<int>(b.at(0, 7).num);
+                b.at(0, C::dial_plan).text() == "slc" ? core::DialPlan::Slc : core::DialPlan::Flat;
+            if (auto name = b.at(0, C::site_name).opt_text()) site_name = std::string(*name);
+            named_sites = static_cast<int>(b.at(0, C::named_sites).num);
         });
     }
     if (!found)
@@ -361,7 +362,8 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
             args.values[0] = Int64GetDatum(run_id);
             scan(Stmt::RunSites, args, [&](const Batch& b) {
                 for (int r = 0; r < b.rows; ++r)
-                    req.selected.push_back(Site{b.at(r, 0).num, std::string(b.at(r, 1).text())});
+                    req.selected.push_back(Site{b.at(r, col::Site::id).num,
+                                                std::string(b.at(r, col::Site::name).text())});
             });
             if (named_sites > 0 && static_cast<int>(req.selected.size()) != named_sites)
                 throw core::AuditError(core::sqlstate::kUndefinedObject,
