@@ -3,7 +3,8 @@
 CORE_SOURCES = src/core/number_reading.cpp src/core/text_clip.cpp src/core/request.cpp src/core/planner.cpp
 # Backend files: the PostgreSQL-facing layer.
 BACKEND_SOURCES = src/backend/guard.cpp src/backend/context_resource.cpp src/backend/spi.cpp \
-	src/backend/resolve.cpp src/backend/locks.cpp src/backend/audit_unit.cpp \
+	src/backend/resolve.cpp src/backend/locks.cpp src/backend/read_inputs.cpp \
+	src/backend/apply_plan.cpp src/backend/history.cpp src/backend/audit_unit.cpp \
 	src/backend/entry_points.cpp src/backend/procedure.cpp \
 	src/backend/notify.cpp src/backend/lookups.cpp src/backend/subtransaction.cpp \
 	src/backend/messages.cpp src/backend/settings.cpp

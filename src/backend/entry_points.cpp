@@ -1,5 +1,7 @@
-// SQL-callable functions. Each is a thin extern "C" shell around a _Cpp body
-// run by guarded_entry(), which turns C++ exceptions into PostgreSQL errors.
+// numaudit.run() and last_run_id(), and the argument checks run() and CALL
+// numaudit.audit share (run_request.hpp). Each SQL-callable function is a
+// thin extern "C" shell around a _Cpp body run by guarded_entry(), which
+// turns C++ exceptions into PostgreSQL errors.
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "backend/locks.hpp"
 #include "backend/messages.hpp"
 #include "backend/notify.hpp"
+#include "backend/run_request.hpp"
 #include "backend/settings.hpp"
 #include "backend/spi.hpp"
 #include "core/audit_error.hpp"
@@ -15,28 +18,12 @@
 extern "C" {
 PG_MODULE_MAGIC;
 PG_FUNCTION_INFO_V1(numaudit_run);
-PG_FUNCTION_INFO_V1(numaudit_audit_start);
-PG_FUNCTION_INFO_V1(numaudit_audit_step);
 PG_FUNCTION_INFO_V1(numaudit_last_run_id);
 }
 
 namespace numaudit::backend {
 
 namespace {
-
-// The validated arguments of run() and audit().
-struct Request {
-    core::Scope scope;
-    bool dry_run = false;
-    bool nowait = false;
-    std::optional<std::string> customer_arg;
-    bool sites_null = true;
-    std::vector<std::optional<std::string>> site_args;
-    std::vector<std::string> site_names;
-    Customer customer;
-    std::vector<Site> all_sites;
-    std::vector<Site> selected;
-};
 
 std::vector<std::optional<std::string>> text_array_arg(FunctionCallInfo fcinfo, int n) {
     std::vector<std::optional<std::string>> out;
@@ -76,6 +63,8 @@ bool flag_arg(FunctionCallInfo fcinfo, int n, const char* name) {
                                "Pass true or false; it defaults to false.");
     return PG_GETARG_BOOL(n);
 }
+
+}  // namespace
 
 // Argument checks that need no database come first, then the lookups:
 // (customer, scope, sites[, dry_run, nowait]), as run() and audit() take.
@@ -121,8 +110,12 @@ void resolve(Request& req) {
     }
 }
 
+namespace {
+
 // The audit_run id of this session's latest run or CALL (0: none yet).
 std::int64_t g_last_run_id = 0;
+
+}  // namespace
 
 std::int64_t insert_run(const Request& req, int sites_total, const char* entry_point) {
     Args args;
@@ -140,7 +133,7 @@ std::int64_t insert_run(const Request& req, int sites_total, const char* entry_p
         args.values[5] = text_datum_Unsafe(entry_point);
     });
     std::int64_t id = 0;
-    exec(Stmt::InsertRun, args, [&](const Batch& b) { id = b.at(0, 0).num; });
+    exec(Stmt::InsertRun, args, [&](const Batch& b) { id = b.at(0, col::Id::id).num; });
     g_last_run_id = id;
     return id;
 }
@@ -159,6 +152,8 @@ void count_args(Args& args, std::int64_t run_id, const core::Counts& c, int site
     args.values[5] = Int64GetDatum(c.conflicts);
     args.values[6] = Int32GetDatum(sites_done);
 }
+
+namespace {
 
 Datum opt_datum_Unsafe(const core::OptText& t, bool& isnull) {
     isnull = !t.has_value();
@@ -216,174 +211,6 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
     return (Datum)0;
 }
 
-// The one-line summary of a dry CALL: what the audit would do.
-std::string dry_summary(const Request& req, const core::Counts& c) {
-    return "numaudit: dry run of " +
-           database_clip().clip(req.customer.path, core::kMaxNameInMessage) + " (scope " +
-           core::scope_name(req.scope) + "): sites " + std::to_string(sites_total(req)) +
-           ", would add " + std::to_string(c.added) + ", update " + std::to_string(c.updated) +
-           ", leave " + std::to_string(c.unchanged) + " unchanged, skip " +
-           std::to_string(c.skipped) + ", conflicts " + std::to_string(c.conflicts) +
-           "; nothing was written";
-}
-
-// _audit_start(customer, scope, sites[, dry_run, nowait]) -> (run_id, units
-// [, summary]): validates and resolves like run(). A dry run is audited here,
-// whole, writing nothing: only its summary comes back. Otherwise it records
-// the run and lists its units of work (the selected sites' ids, or the
-// customer's id for scope customer); with nowait it first tries the run's
-// locks, so that a busy customer fails with 55P03 before anything is
-// recorded. (Databases at 0.1.0 and 0.2.0 declare the first three arguments
-// and two results.)
-Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
-    Request req = read_request(fcinfo);
-    spi_connect();
-    resolve(req);
-    std::int64_t run_id = 0;
-    std::vector<std::int64_t> units;
-    std::string summary;
-    if (req.dry_run) {
-        lock_for_audit(req.customer, req.scope, req.selected, req.nowait);
-        UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, true, 0, false};
-        summary = dry_summary(req, audit_unit(unit, [](const core::ResultRow&) {}));
-    } else {
-        if (req.nowait) lock_for_audit(req.customer, req.scope, req.selected, true);
-        forget_run_plan();  // of an earlier run of this session that did not end
-        std::vector<std::int64_t> reaped;
-        exec(Stmt::ReapStaleRuns, Args{}, [&](const Batch& b) {
-            for (int i = 0; i < b.rows; ++i) reaped.push_back(b.at(i, 0).num);
-        });
-        for (std::int64_t id : reaped) pg_call([&] { notify_run(id); });
-        run_id = insert_run(req, sites_total(req), "audit");
-        // A unit is a site, or the customer itself: for scope customer, and
-        // first in a flat customer's site-scope audit, where it reports the
-        // conflicts among all of the customer's uses once (as run() does) so
-        // that each site then reads only what it needs.
-        if (req.scope == core::Scope::Customer || req.customer.dial_plan == core::DialPlan::Flat ||
-            req.selected.empty())
-            units.push_back(req.customer.id);
-        if (req.scope == core::Scope::Site)
-            for (const auto& s : req.selected) units.push_back(s.id);
-    }
-    spi_finish();
-
-    Datum result = (Datum)0;
-    pg_call([&] {
-        TupleDesc desc;
-        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-            elog(ERROR, "numaudit: _audit_start must return a composite");
-        desc = BlessTupleDesc(desc);
-        Datum values[3] = {Int64GetDatum(run_id), int8_array_Unsafe(units.data(), units.size()),
-                           summary.empty() ? (Datum)0 : text_datum_Unsafe(summary)};
-        bool nulls[3] = {run_id == 0, false, summary.empty()};
-        result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
-    });
-    return result;
-}
-
-// _audit_step(run_id, unit[, nowait]): audits one unit of a run in the
-// caller's transaction and adds its counts to the run.
-Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
-    std::int64_t run_id = PG_GETARG_INT64(0);
-    std::int64_t unit_id = PG_GETARG_INT64(1);
-    const bool nowait = PG_NARGS() > 2 && PG_GETARG_BOOL(2);  // STRICT: never NULL
-    spi_connect();
-    std::string scope_text, status;
-    Request req;
-    std::optional<std::string> site_name;
-    bool found = false, customer_found = false;
-    int named_sites = 0;
-    {
-        Args args;
-        args.values[0] = Int64GetDatum(run_id);
-        args.values[1] = Int64GetDatum(unit_id);
-        scan(Stmt::RunInfo, args, [&](const Batch& b) {
-            found = true;
-            scope_text = std::string(b.at(0, 0).text());
-            status = std::string(b.at(0, 1).text());
-            req.customer.path = std::string(b.at(0, 2).text());
-            customer_found = !b.at(0, 3).null;
-            if (!customer_found) return;
-            req.customer.id = b.at(0, 3).num;
-            req.customer.number_management = b.at(0, 4).num != 0;
-            req.customer.dial_plan =
-                b.at(0, 5).text() == "slc" ? core::DialPlan::Slc : core::DialPlan::Flat;
-            if (auto name = b.at(0, 6).opt_text()) site_name = std::string(*name);
-            named_sites = static_cast<int>(b.at(0, 7).num);
-        });
-    }
-    if (!found)
-        throw core::AuditError(core::sqlstate::kUndefinedObject,
-                               "audit run " + std::to_string(run_id) + " does not exist");
-    if (status != "running")
-        throw core::AuditError(core::sqlstate::kObjectNotInPrerequisiteState,
-                               "audit run " + std::to_string(run_id) + " is " + status);
-    if (!customer_found)
-        throw core::AuditError(core::sqlstate::kUndefinedObject,
-                               "customer " + quoted_name(req.customer.path) + " no longer exists");
-    req.scope = core::parse_scope(std::string_view(scope_text));
-    check_auditable(req.customer, req.scope);
-    const bool flat = req.customer.dial_plan == core::DialPlan::Flat;
-    int done = 0;
-    core::Counts counts;
-    if (req.scope == core::Scope::Site && unit_id != req.customer.id) {
-        // One site.
-        if (!site_name)
-            throw core::AuditError(core::sqlstate::kUndefinedObject,
-                                   "site " + std::to_string(unit_id) +
-                                       " is no longer a site of customer " +
-                                       quoted_name(req.customer.path));
-        req.selected.push_back(Site{unit_id, *site_name});
-        req.all_sites = req.selected;
-        done = 1;
-        lock_for_audit(req.customer, req.scope, req.selected, nowait);
-        if (flat) {
-            // Its part of the plan the run's first unit made.
-            if (!audit_run_site(run_id, unit_id, counts))
-                throw core::AuditError(
-                    core::sqlstate::kObjectNotInPrerequisiteState,
-                    "audit run " + std::to_string(run_id) + " has no plan in this session",
-                    "numaudit._audit_step is internal to CALL numaudit.audit.",
-                    "Run the audit with CALL numaudit.audit.");
-        } else {
-            // An slc site: its own entries and uses are all it needs.
-            UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false,
-                             run_id,        true};
-            counts = audit_unit(unit, [](const core::ResultRow&) {});
-        }
-    } else {
-        req.all_sites = list_sites(req.customer);
-        if (req.scope == core::Scope::Customer) {
-            done = static_cast<int>(req.all_sites.size());
-        } else if (flat) {
-            // A flat customer's first unit: plans every site of the run.
-            Args args;
-            args.values[0] = Int64GetDatum(run_id);
-            scan(Stmt::RunSites, args, [&](const Batch& b) {
-                for (int r = 0; r < b.rows; ++r)
-                    req.selected.push_back(Site{b.at(r, 0).num, std::string(b.at(r, 1).text())});
-            });
-            if (named_sites > 0 && static_cast<int>(req.selected.size()) != named_sites)
-                throw core::AuditError(core::sqlstate::kUndefinedObject,
-                                       "a site of audit run " + std::to_string(run_id) +
-                                           " no longer exists under customer " +
-                                           quoted_name(req.customer.path));
-        }
-        lock_for_audit(req.customer, req.scope, req.selected, nowait);
-        UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false,
-                         run_id,        true};
-        if (req.scope == core::Scope::Site && flat)
-            counts = audit_run_plan(unit);
-        else
-            counts = audit_unit(unit, [](const core::ResultRow&) {});
-    }
-    Args args;
-    count_args(args, run_id, counts, done);
-    exec(Stmt::StepRun, args);
-    spi_finish();
-    PG_RETURN_VOID();
-}
-
 }  // namespace
 
 }  // namespace numaudit::backend
@@ -392,14 +219,6 @@ using numaudit::backend::guarded_entry;
 
 extern "C" Datum numaudit_run(PG_FUNCTION_ARGS) {
     return guarded_entry([&] { return numaudit::backend::run_Cpp(fcinfo); });
-}
-
-extern "C" Datum numaudit_audit_start(PG_FUNCTION_ARGS) {
-    return guarded_entry([&] { return numaudit::backend::audit_start_Cpp(fcinfo); });
-}
-
-extern "C" Datum numaudit_audit_step(PG_FUNCTION_ARGS) {
-    return guarded_entry([&] { return numaudit::backend::audit_step_Cpp(fcinfo); });
 }
 
 // last_run_id(): like lastval(), for the history of this session's audits.

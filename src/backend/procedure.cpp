@@ -1,22 +1,60 @@
 // CALL numaudit.audit(customer, scope, sites): the scheduled form of an
-// audit. It commits after every unit of work (each site, or the whole
-// customer for scope customer) so that a large audit holds neither one huge
-// transaction nor its locks for long, and keeps its audit_run row current.
+// audit, all of it in this file. It commits after every unit of work (each
+// site, or the whole customer for scope customer) so that a large audit holds
+// neither one huge transaction nor its locks for long, and keeps its
+// audit_run row current. Three parts:
 //
-// C style on purpose: no C++ object with a destructor lives in this function,
-// so PostgreSQL errors may pass through it. The work itself runs in the
-// guarded SQL functions numaudit._audit_start/_audit_step (which also fix
-// their search_path, something a committing procedure cannot do).
+//  * The procedure, numaudit_audit: C style on purpose: no C++ object with a
+//    destructor lives in it, so PostgreSQL errors may pass through it. The
+//    work itself runs in the guarded SQL functions below, which also fix
+//    their search_path, something a committing procedure cannot do.
+//  * Its helpers numaudit._audit_start and numaudit._audit_step (guarded
+//    _Cpp bodies): start the run and list its units; audit one unit.
+//  * The session plan: a flat customer's site-scope run is planned once by
+//    its first unit and kept across the commits for the later units.
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend/apply_plan.hpp"
 #include "backend/audit_unit.hpp"
+#include "backend/context_resource.hpp"
+#include "backend/history.hpp"
 #include "backend/locks.hpp"
+#include "backend/messages.hpp"
 #include "backend/notify.hpp"
 #include "backend/pg.hpp"
+#include "backend/read_inputs.hpp"
+#include "backend/run_request.hpp"
+#include "backend/settings.hpp"
 #include "backend/spi.hpp"
 #include "backend/subtransaction.hpp"
+#include "backend/write_batch.hpp"
+#include "core/audit_error.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(numaudit_audit);
+PG_FUNCTION_INFO_V1(numaudit_audit_start);
+PG_FUNCTION_INFO_V1(numaudit_audit_step);
 }
+
+// The session plan (defined below).
+namespace numaudit::backend {
+// CALL audit() of a flat customer, scope site. Its first unit reads the
+// customer once, as run() does, and plans every site of the run from that one
+// snapshot (request.selected: all of them; locks held); it reports the
+// conflicts and the numbers held at customer level, and keeps the plan for
+// the run's later units, which apply it site by site, each in a transaction
+// of its own. Updates still apply only to entries as they were read, so an
+// application's change made meanwhile wins, as it does against run().
+core::Counts audit_run_plan(const UnitRequest& request);
+// Applies the kept plan's part for `site_id` (its lock held); false when this
+// session keeps no plan for `run_id`.
+bool audit_run_site(std::int64_t run_id, std::int64_t site_id, core::Counts& counts);
+// Drops the kept plan, if any. Never raises an error.
+void forget_run_plan() noexcept;
+}  // namespace numaudit::backend
 
 namespace {
 
@@ -242,3 +280,325 @@ void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* un
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// numaudit._audit_start and numaudit._audit_step
+
+namespace numaudit::backend {
+
+namespace {
+
+// The one-line summary of a dry CALL: what the audit would do.
+std::string dry_summary(const Request& req, const core::Counts& c) {
+    return "numaudit: dry run of " +
+           database_clip().clip(req.customer.path, core::kMaxNameInMessage) + " (scope " +
+           core::scope_name(req.scope) + "): sites " + std::to_string(sites_total(req)) +
+           ", would add " + std::to_string(c.added) + ", update " + std::to_string(c.updated) +
+           ", leave " + std::to_string(c.unchanged) + " unchanged, skip " +
+           std::to_string(c.skipped) + ", conflicts " + std::to_string(c.conflicts) +
+           "; nothing was written";
+}
+
+// _audit_start(customer, scope, sites[, dry_run, nowait]) -> (run_id, units
+// [, summary]): validates and resolves like run(). A dry run is audited here,
+// whole, writing nothing: only its summary comes back. Otherwise it records
+// the run and lists its units of work (the selected sites' ids, or the
+// customer's id for scope customer); with nowait it first tries the run's
+// locks, so that a busy customer fails with 55P03 before anything is
+// recorded. (Databases at 0.1.0 and 0.2.0 declare the first three arguments
+// and two results.)
+Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
+    Request req = read_request(fcinfo);
+    spi_connect();
+    resolve(req);
+    std::int64_t run_id = 0;
+    std::vector<std::int64_t> units;
+    std::string summary;
+    if (req.dry_run) {
+        lock_for_audit(req.customer, req.scope, req.selected, req.nowait);
+        UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, true, 0, false};
+        summary = dry_summary(req, audit_unit(unit, [](const core::ResultRow&) {}));
+    } else {
+        if (req.nowait) lock_for_audit(req.customer, req.scope, req.selected, true);
+        forget_run_plan();  // of an earlier run of this session that did not end
+        std::vector<std::int64_t> reaped;
+        exec(Stmt::ReapStaleRuns, Args{}, [&](const Batch& b) {
+            for (int i = 0; i < b.rows; ++i) reaped.push_back(b.at(i, col::Id::id).num);
+        });
+        for (std::int64_t id : reaped) pg_call([&] { notify_run(id); });
+        run_id = insert_run(req, sites_total(req), "audit");
+        // A unit is a site, or the customer itself: for scope customer, and
+        // first in a flat customer's site-scope audit, where it reports the
+        // conflicts among all of the customer's uses once (as run() does) so
+        // that each site then reads only what it needs.
+        if (req.scope == core::Scope::Customer || req.customer.dial_plan == core::DialPlan::Flat ||
+            req.selected.empty())
+            units.push_back(req.customer.id);
+        if (req.scope == core::Scope::Site)
+            for (const auto& s : req.selected) units.push_back(s.id);
+    }
+    spi_finish();
+
+    Datum result = (Datum)0;
+    pg_call([&] {
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "numaudit: _audit_start must return a composite");
+        desc = BlessTupleDesc(desc);
+        Datum values[3] = {Int64GetDatum(run_id), int8_array_Unsafe(units.data(), units.size()),
+                           summary.empty() ? (Datum)0 : text_datum_Unsafe(summary)};
+        bool nulls[3] = {run_id == 0, false, summary.empty()};
+        result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+    });
+    return result;
+}
+
+// _audit_step(run_id, unit[, nowait]): audits one unit of a run in the
+// caller's transaction and adds its counts to the run.
+Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
+    std::int64_t run_id = PG_GETARG_INT64(0);
+    std::int64_t unit_id = PG_GETARG_INT64(1);
+    const bool nowait = PG_NARGS() > 2 && PG_GETARG_BOOL(2);  // STRICT: never NULL
+    spi_connect();
+    std::string scope_text, status;
+    Request req;
+    std::optional<std::string> site_name;
+    bool found = false, customer_found = false;
+    int named_sites = 0;
+    {
+        Args args;
+        args.values[0] = Int64GetDatum(run_id);
+        args.values[1] = Int64GetDatum(unit_id);
+        scan(Stmt::RunInfo, args, [&](const Batch& b) {
+            found = true;
+            using C = col::RunInfo;
+            scope_text = std::string(b.at(0, C::scope).text());
+            status = std::string(b.at(0, C::status).text());
+            req.customer.path = std::string(b.at(0, C::customer).text());
+            customer_found = !b.at(0, C::customer_id).null;
+            if (!customer_found) return;
+            req.customer.id = b.at(0, C::customer_id).num;
+            req.customer.number_management = b.at(0, C::number_management).num != 0;
+            req.customer.dial_plan =
+                b.at(0, C::dial_plan).text() == "slc" ? core::DialPlan::Slc : core::DialPlan::Flat;
+            if (auto name = b.at(0, C::site_name).opt_text()) site_name = std::string(*name);
+            named_sites = static_cast<int>(b.at(0, C::named_sites).num);
+        });
+    }
+    if (!found)
+        throw core::AuditError(core::sqlstate::kUndefinedObject,
+                               "audit run " + std::to_string(run_id) + " does not exist");
+    if (status != "running")
+        throw core::AuditError(core::sqlstate::kObjectNotInPrerequisiteState,
+                               "audit run " + std::to_string(run_id) + " is " + status);
+    if (!customer_found)
+        throw core::AuditError(core::sqlstate::kUndefinedObject,
+                               "customer " + quoted_name(req.customer.path) + " no longer exists");
+    req.scope = core::parse_scope(std::string_view(scope_text));
+    check_auditable(req.customer, req.scope);
+    const bool flat = req.customer.dial_plan == core::DialPlan::Flat;
+    int done = 0;
+    core::Counts counts;
+    if (req.scope == core::Scope::Site && unit_id != req.customer.id) {
+        // One site.
+        if (!site_name)
+            throw core::AuditError(core::sqlstate::kUndefinedObject,
+                                   "site " + std::to_string(unit_id) +
+                                       " is no longer a site of customer " +
+                                       quoted_name(req.customer.path));
+        req.selected.push_back(Site{unit_id, *site_name});
+        req.all_sites = req.selected;
+        done = 1;
+        lock_for_audit(req.customer, req.scope, req.selected, nowait);
+        if (flat) {
+            // Its part of the plan the run's first unit made.
+            if (!audit_run_site(run_id, unit_id, counts))
+                throw core::AuditError(
+                    core::sqlstate::kObjectNotInPrerequisiteState,
+                    "audit run " + std::to_string(run_id) + " has no plan in this session",
+                    "numaudit._audit_step is internal to CALL numaudit.audit.",
+                    "Run the audit with CALL numaudit.audit.");
+        } else {
+            // An slc site: its own entries and uses are all it needs.
+            UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false,
+                             run_id,        true};
+            counts = audit_unit(unit, [](const core::ResultRow&) {});
+        }
+    } else {
+        req.all_sites = list_sites(req.customer);
+        if (req.scope == core::Scope::Customer) {
+            done = static_cast<int>(req.all_sites.size());
+        } else if (flat) {
+            // A flat customer's first unit: plans every site of the run.
+            Args args;
+            args.values[0] = Int64GetDatum(run_id);
+            scan(Stmt::RunSites, args, [&](const Batch& b) {
+                for (int r = 0; r < b.rows; ++r)
+                    req.selected.push_back(Site{b.at(r, col::Site::id).num,
+                                                std::string(b.at(r, col::Site::name).text())});
+            });
+            if (named_sites > 0 && static_cast<int>(req.selected.size()) != named_sites)
+                throw core::AuditError(core::sqlstate::kUndefinedObject,
+                                       "a site of audit run " + std::to_string(run_id) +
+                                           " no longer exists under customer " +
+                                           quoted_name(req.customer.path));
+        }
+        lock_for_audit(req.customer, req.scope, req.selected, nowait);
+        UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false,
+                         run_id,        true};
+        if (req.scope == core::Scope::Site && flat)
+            counts = audit_run_plan(unit);
+        else
+            counts = audit_unit(unit, [](const core::ResultRow&) {});
+    }
+    Args args;
+    count_args(args, run_id, counts, done);
+    exec(Stmt::StepRun, args);
+    spi_finish();
+    PG_RETURN_VOID();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The plan of an audit() run, kept from its first unit to its last
+
+namespace {
+
+// Lives across the run's commits: everything is in a context under
+// TopMemoryContext, deleted at once by forget_run_plan (destructors are not
+// run: the objects own nothing outside that context).
+struct RunPlan {
+    std::int64_t run_id = 0;
+    MemoryContext cxt = nullptr;
+    ContextResource* mr = nullptr;
+    core::Planner* planner = nullptr;
+    core::Plan* plan = nullptr;
+    // (node id, index) sorted by node id: each site's updates, inserts, rows.
+    std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>* updates = nullptr;
+    std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>* inserts = nullptr;
+    std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>* rows = nullptr;
+    std::pmr::vector<char>* emitted = nullptr;
+};
+RunPlan g_run_plan;
+
+template <class T, class... A>
+T* make_in(ContextResource* mr, A&&... args) {
+    return ::new (mr->allocate(sizeof(T), alignof(T))) T(std::forward<A>(args)...);
+}
+
+using ByNode = std::pmr::vector<std::pair<std::int64_t, std::uint32_t>>;
+
+Selection select_node(const ByNode& by_node, std::int64_t node, std::pmr::memory_resource* mr) {
+    Selection out(mr);
+    auto lo =
+        std::lower_bound(by_node.begin(), by_node.end(), std::make_pair(node, std::uint32_t{0}));
+    for (auto it = lo; it != by_node.end() && it->first == node; ++it) out.push_back(it->second);
+    return out;
+}
+
+}  // namespace
+
+void forget_run_plan() noexcept {
+    if (!g_run_plan.cxt) return;
+    g_run_plan.mr->stop_freeing();
+    MemoryContextDelete(g_run_plan.cxt);
+    g_run_plan = RunPlan{};
+}
+
+core::Counts audit_run_plan(const UnitRequest& req) {
+    forget_run_plan();
+    RunPlan rp;
+    pg_call([&] {
+        rp.cxt =
+            AllocSetContextCreate(TopMemoryContext, "numaudit run plan", ALLOCSET_DEFAULT_SIZES);
+    });
+    rp.run_id = req.run_id;
+    core::Counts counts;
+    try {
+        void* place = nullptr;
+        pg_call([&] { place = MemoryContextAlloc(rp.cxt, sizeof(ContextResource)); });
+        rp.mr = ::new (place) ContextResource(rp.cxt, max_memory_bytes());
+        rp.planner = make_in<core::Planner>(rp.mr, rp.mr, req.customer->dial_plan, req.scope,
+                                            req.customer->id, req.customer->path, database_clip());
+        read_inputs(*rp.planner, req);
+        rp.plan = make_in<core::Plan>(
+            rp.mr, rp.planner->plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); }));
+        const core::Plan& plan = *rp.plan;
+        rp.updates = make_in<ByNode>(rp.mr, rp.mr);
+        rp.inserts = make_in<ByNode>(rp.mr, rp.mr);
+        rp.rows = make_in<ByNode>(rp.mr, rp.mr);
+        for (std::uint32_t i = 0; i < plan.updates.size(); ++i)
+            rp.updates->emplace_back(plan.updates[i].holder, i);
+        for (std::uint32_t i = 0; i < plan.inserts.size(); ++i)
+            rp.inserts->emplace_back(plan.inserts[i].holder, i);
+        for (std::uint32_t i = 0; i < plan.rows.size(); ++i)
+            rp.rows->emplace_back(plan.rows.node_id(i), i);
+        // Stable: a site's updates stay in entry id order (the locking order).
+        for (ByNode* v : {rp.updates, rp.inserts, rp.rows}) std::stable_sort(v->begin(), v->end());
+
+        // This unit reports what belongs to no site: the conflicts and the
+        // numbers held at customer level, both at the customer.
+        // Kept for the run: each site's writes mark their own rows.
+        rp.emitted = make_in<Emitted>(rp.mr, plan.rows.size(), char{1}, rp.mr);
+        Selection mine = select_node(*rp.rows, req.customer->id, rp.mr);
+        for (auto i : mine) {
+            if (plan.rows.action(i) == core::Action::Conflict) ++counts.conflicts;
+            if (plan.rows.action(i) == core::Action::Skipped) ++counts.skipped;
+        }
+        MemoryContext batch = nullptr;
+        pg_call([&] {
+            batch = AllocSetContextCreate(CurrentMemoryContext, "numaudit batch",
+                                          ALLOCSET_DEFAULT_SIZES);
+        });
+        write_history(req.run_id, plan, mine, *rp.emitted, batch, rp.mr);
+        pg_call([&] { MemoryContextDelete(batch); });
+    } catch (...) {
+        if (rp.mr) rp.mr->stop_freeing();
+        MemoryContextDelete(rp.cxt);
+        throw;
+    }
+    g_run_plan = rp;
+    return counts;
+}
+
+bool audit_run_site(std::int64_t run_id, std::int64_t site_id, core::Counts& counts) {
+    RunPlan& rp = g_run_plan;
+    if (!rp.plan || rp.run_id != run_id) return false;
+    const core::Plan& plan = *rp.plan;
+    counts = core::Counts{};
+    Selection updates = select_node(*rp.updates, site_id, rp.mr);
+    Selection inserts = select_node(*rp.inserts, site_id, rp.mr);
+    Selection rows = select_node(*rp.rows, site_id, rp.mr);
+    counts.updated = static_cast<std::int64_t>(updates.size());
+    counts.added = static_cast<std::int64_t>(inserts.size());
+    for (auto i : rows) {
+        if (plan.rows.action(i) == core::Action::Skipped) ++counts.skipped;
+        if (plan.rows.action(i) == core::Action::Conflict) ++counts.conflicts;  // duplicate entries
+    }
+    for (const auto& [node, n] : plan.unchanged_by_node)
+        if (node == site_id) counts.unchanged = n;
+    Emitted& emitted = *rp.emitted;
+    MemoryContext batch = nullptr;
+    pg_call([&] {
+        batch =
+            AllocSetContextCreate(CurrentMemoryContext, "numaudit batch", ALLOCSET_DEFAULT_SIZES);
+    });
+    write_updates(plan, updates, emitted, counts, batch, rp.mr);
+    write_inserts(plan, inserts, emitted, counts, batch, rp.mr);
+    write_history(run_id, plan, rows, emitted, batch, rp.mr);
+    pg_call([&] { MemoryContextDelete(batch); });
+    return true;
+}
+
+}  // namespace numaudit::backend
+
+extern "C" Datum numaudit_audit_start(PG_FUNCTION_ARGS) {
+    return numaudit::backend::guarded_entry(
+        [&] { return numaudit::backend::audit_start_Cpp(fcinfo); });
+}
+
+extern "C" Datum numaudit_audit_step(PG_FUNCTION_ARGS) {
+    return numaudit::backend::guarded_entry(
+        [&] { return numaudit::backend::audit_step_Cpp(fcinfo); });
+}

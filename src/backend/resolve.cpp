@@ -37,10 +37,14 @@ std::vector<Found> find(Stmt stmt, std::string_view key) {
     std::vector<Found> found;
     scan(stmt, args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r)
-            found.push_back(Found{b.at(r, 0).num, std::string(b.at(r, 1).text()),
-                                  opt_string(b.at(r, 2)), b.at(r, 3).num != 0,
-                                  std::string(b.at(r, 4).text()), std::string(b.at(r, 5).text()),
-                                  opt_string(b.at(r, 6)), b.at(r, 7).num != 0});
+            found.push_back(Found{b.at(r, col::Found::id).num,
+                                  std::string(b.at(r, col::Found::kind).text()),
+                                  opt_string(b.at(r, col::Found::path)),
+                                  b.at(r, col::Found::number_management).num != 0,
+                                  std::string(b.at(r, col::Found::dial_plan).text()),
+                                  std::string(b.at(r, col::Found::name).text()),
+                                  opt_string(b.at(r, col::Found::parent_kind)),
+                                  b.at(r, col::Found::looped).num != 0});
     });
     return found;
 }
@@ -75,8 +79,8 @@ std::string similar_names(Stmt stmt, const Args& args) {
     std::size_t total = 0;
     scan(stmt, args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) {
-            names.push_back(quoted_name(b.at(r, 1).text()));
-            total = static_cast<std::size_t>(b.at(r, 2).num);
+            names.push_back(quoted_name(b.at(r, col::Similar::name).text()));
+            total = static_cast<std::size_t>(b.at(r, col::Similar::total).num);
         }
     });
     return names.empty() ? std::string() : candidate_list(names, "or", total);
@@ -224,7 +228,8 @@ std::vector<Site> list_sites(const Customer& customer) {
     std::vector<Site> sites;
     scan(Stmt::ListSites, args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r)
-            sites.push_back(Site{b.at(r, 0).num, std::string(b.at(r, 1).text())});
+            sites.push_back(
+                Site{b.at(r, col::Site::id).num, std::string(b.at(r, col::Site::name).text())});
     });
     return sites;
 }

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "backend/guard.hpp"
+#include "backend/statements.hpp"
 
 namespace numaudit::backend {
 
@@ -32,7 +33,8 @@ struct Cell {
     }
 };
 
-// A batch of result rows: rows x columns cells, row-major.
+// A batch of result rows: rows x columns cells, row-major. Read a cell by
+// its column's name: b.at(r, col::Entry::usage).
 struct Batch {
     const Cell* cells;
     int rows;
@@ -42,41 +44,10 @@ struct Batch {
 
 using BatchConsumer = std::function<void(const Batch&)>;
 
-// The statements numaudit runs, each prepared once per backend and kept.
-enum class Stmt : int {
-    FindByPath,
-    FindByName,
-    ListSites,
-    ReadKinds,
-    ReadUses,
-    ReadEntries,
-    UpdateEntries,
-    InsertEntries,
-    InsertEntriesByKey,
-    SyncNumberIds,
-    MissingEntries,
-    InsertRun,
-    FinishRun,
-    StepRun,
-    InsertChanges,
-    RunInfo,
-    LockEntries,
-    ReapStaleRuns,
-    InsertEntriesPlain,
-    RunSites,
-    ReadSiteUses,
-    ReadSiteEntries,
-    ReadHeldEntries,
-    ReadReportedHeld,
-    SimilarCustomers,
-    SimilarSites,
-    Count
-};
-
-// Arguments of one statement: at most 8.
+// Arguments of one statement: $1 .. $n in values[0 .. n-1] (n <= kMaxArgs).
 struct Args {
-    Datum values[12];
-    char nulls[12];
+    Datum values[kMaxArgs];
+    char nulls[kMaxArgs];
     Args() {
         for (char& n : nulls) n = ' ';
     }

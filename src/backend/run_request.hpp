@@ -1,0 +1,43 @@
+// The validated arguments of numaudit.run() and CALL numaudit.audit, and
+// the audit_run row they record: read in entry_points.cpp, used there by
+// run() and in procedure.cpp by _audit_start and _audit_step.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend/resolve.hpp"
+#include "backend/spi.hpp"
+#include "core/planner.hpp"
+
+namespace numaudit::backend {
+
+// The validated arguments of run() and audit().
+struct Request {
+    core::Scope scope;
+    bool dry_run = false;
+    bool nowait = false;
+    std::optional<std::string> customer_arg;
+    bool sites_null = true;
+    std::vector<std::optional<std::string>> site_args;
+    std::vector<std::string> site_names;
+    Customer customer;
+    std::vector<Site> all_sites;
+    std::vector<Site> selected;
+};
+
+// Argument checks that need no database come first, then the lookups:
+// (customer, scope, sites[, dry_run, nowait]), as run() and audit() take.
+Request read_request(FunctionCallInfo fcinfo);
+// Resolves the customer and the sites (SPI connected).
+void resolve(Request& req);
+// Records the run (audit_run) and returns its id; last_run_id() says it.
+std::int64_t insert_run(const Request& req, int sites_total, const char* entry_point);
+// How many sites the audit covers.
+int sites_total(const Request& req);
+// The arguments of FinishRun and StepRun.
+void count_args(Args& args, std::int64_t run_id, const core::Counts& c, int sites_done);
+
+}  // namespace numaudit::backend
