@@ -33,7 +33,7 @@ struct Contexts {
 
 Contexts create_contexts() {
     Contexts c;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         c.audit =
             AllocSetContextCreate(CurrentMemoryContext, "numaudit audit", ALLOCSET_DEFAULT_SIZES);
         c.batch = AllocSetContextCreate(c.audit, "numaudit batch", ALLOCSET_DEFAULT_SIZES);
@@ -44,7 +44,8 @@ Contexts create_contexts() {
 // Runs `fill` (PostgreSQL code building Datums) in the batch context.
 template <typename Fn>
 void in_batch(MemoryContext batch, Fn&& fill) {
-    pg_call([&] {
+    static_assert(std::is_nothrow_invocable_v<Fn&>, "in_batch: `fill` runs inside pg_call");
+    pg_call([&]() noexcept {
         MemoryContext old = MemoryContextSwitchTo(batch);
         fill();
         MemoryContextSwitchTo(old);
@@ -52,7 +53,7 @@ void in_batch(MemoryContext batch, Fn&& fill) {
 }
 
 void reset_batch(MemoryContext batch) {
-    pg_call([&] { MemoryContextReset(batch); });
+    pg_call([&]() noexcept { MemoryContextReset(batch); });
 }
 
 Datum int8_datum(std::int64_t v) { return Int64GetDatum(v); }
@@ -108,12 +109,15 @@ void read_inputs(core::Planner& planner, const UnitRequest& req) {
     for (const auto& s : every_site ? *req.all_sites : *req.selected) holders.push_back(s.id);
 
     Args uses_args;
-    pg_call([&] { uses_args.values[0] = int8_array_Unsafe(owners.data(), owners.size()); });
+    pg_call(
+        [&]() noexcept { uses_args.values[0] = int8_array_Unsafe(owners.data(), owners.size()); });
     scan(Stmt::ReadUses, uses_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) add_use(planner, b, r);
     });
     Args entry_args;
-    pg_call([&] { entry_args.values[0] = int8_array_Unsafe(holders.data(), holders.size()); });
+    pg_call([&]() noexcept {
+        entry_args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
+    });
     scan(Stmt::ReadEntries, entry_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) add_entry(planner, b, r);
     });
@@ -152,7 +156,7 @@ void read_slc_site(core::Planner& planner, const UnitRequest& req) {
     if (missing.empty()) return;
     std::vector<core::OptText> list(missing.begin(), missing.end());
     Args held_args;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         held_args.values[0] = Int64GetDatum(customer.id);
         held_args.values[1] = text_array_Unsafe(list.data(), list.size());
     });
@@ -201,7 +205,7 @@ void write_updates(const core::Plan& plan, const Selection& which, Emitted& emit
             emitted[u.row] = 0;  // until the database says it was applied
         }
         Args args;
-        in_batch(batch, [&] {
+        in_batch(batch, [&]() noexcept {
             args.values[0] = int8_array_Unsafe(ids.data(), ids.size());
             args.values[1] = int8_array_Unsafe(holders.data(), holders.size());
             args.values[2] = text_array_Unsafe(nums.data(), nums.size());
@@ -255,7 +259,7 @@ void write_inserts(const core::Plan& plan, const Selection& which, Emitted& emit
             if (index) by_number[*row.internal_number].push_back(which[k]);
         }
         Args args;
-        in_batch(batch, [&] {
+        in_batch(batch, [&]() noexcept {
             args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
             args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
             args.values[2] = text_array_Unsafe(statuses.data(), statuses.size());
@@ -331,7 +335,7 @@ void write_history(std::int64_t run_id, const core::Plan& plan, const Selection&
     auto flush = [&] {
         if (cols[0].empty()) return;
         Args args;
-        in_batch(batch, [&] {
+        in_batch(batch, [&]() noexcept {
             args.values[0] = int8_datum(run_id);
             for (int c = 0; c < 9; ++c)
                 args.values[c + 1] = text_array_Unsafe(cols[c].data(), cols[c].size());
@@ -374,7 +378,7 @@ void skip_reported_held(std::int64_t run_id, const core::Plan& plan, Emitted& em
     if (held.empty()) return;
     std::unordered_set<std::string> seen;
     Args args;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         args.values[0] = int8_datum(run_id);
         args.values[1] = text_array_Unsafe(held.data(), held.size());
     });
@@ -412,7 +416,7 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
             read_slc_site(planner, req);
         else
             read_inputs(planner, req);
-        core::Plan plan = planner.plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); });
+        core::Plan plan = planner.plan([] { pg_call([]() noexcept { CHECK_FOR_INTERRUPTS(); }); });
         counts = plan.counts;
         Emitted emitted(plan.rows.size(), 1, &mr);
         if (req.run_step && req.run_id) skip_reported_held(req.run_id, plan, emitted, counts);
@@ -425,14 +429,14 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
         }
         for (std::size_t i = 0; i < plan.rows.size(); ++i)
             if (emitted[i]) emit(plan.rows[i]);
-        pg_call([&] {
+        pg_call([&]() noexcept {
             elog(DEBUG1,
                  "numaudit: %zu result rows; working memory peak %zu kB (numaudit.max_memory)",
                  plan.rows.size(), mr.peak() / 1024);
         });
         mr.stop_freeing();
     }
-    pg_call([&] { MemoryContextDelete(cxt.audit); });
+    pg_call([&]() noexcept { MemoryContextDelete(cxt.audit); });
     return counts;
 }
 
@@ -485,7 +489,7 @@ void forget_run_plan() noexcept {
 core::Counts audit_run_plan(const UnitRequest& req) {
     forget_run_plan();
     RunPlan rp;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         rp.cxt =
             AllocSetContextCreate(TopMemoryContext, "numaudit run plan", ALLOCSET_DEFAULT_SIZES);
     });
@@ -493,13 +497,13 @@ core::Counts audit_run_plan(const UnitRequest& req) {
     core::Counts counts;
     try {
         void* place = nullptr;
-        pg_call([&] { place = MemoryContextAlloc(rp.cxt, sizeof(ContextResource)); });
+        pg_call([&]() noexcept { place = MemoryContextAlloc(rp.cxt, sizeof(ContextResource)); });
         rp.mr = ::new (place) ContextResource(rp.cxt, max_memory_bytes());
         rp.planner = make_in<core::Planner>(rp.mr, rp.mr, req.customer->dial_plan, req.scope,
                                             req.customer->id, req.customer->path, database_clip());
         read_inputs(*rp.planner, req);
         rp.plan = make_in<core::Plan>(
-            rp.mr, rp.planner->plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); }));
+            rp.mr, rp.planner->plan([] { pg_call([]() noexcept { CHECK_FOR_INTERRUPTS(); }); }));
         const core::Plan& plan = *rp.plan;
         rp.updates = make_in<ByNode>(rp.mr, rp.mr);
         rp.inserts = make_in<ByNode>(rp.mr, rp.mr);
@@ -523,12 +527,12 @@ core::Counts audit_run_plan(const UnitRequest& req) {
             if (plan.rows.action(i) == core::Action::Skipped) ++counts.skipped;
         }
         MemoryContext batch = nullptr;
-        pg_call([&] {
+        pg_call([&]() noexcept {
             batch = AllocSetContextCreate(CurrentMemoryContext, "numaudit batch",
                                           ALLOCSET_DEFAULT_SIZES);
         });
         write_history(req.run_id, plan, mine, *rp.emitted, batch, rp.mr);
-        pg_call([&] { MemoryContextDelete(batch); });
+        pg_call([&]() noexcept { MemoryContextDelete(batch); });
     } catch (...) {
         if (rp.mr) rp.mr->stop_freeing();
         MemoryContextDelete(rp.cxt);
@@ -556,14 +560,14 @@ bool audit_run_site(std::int64_t run_id, std::int64_t site_id, core::Counts& cou
         if (node == site_id) counts.unchanged = n;
     Emitted& emitted = *rp.emitted;
     MemoryContext batch = nullptr;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         batch =
             AllocSetContextCreate(CurrentMemoryContext, "numaudit batch", ALLOCSET_DEFAULT_SIZES);
     });
     write_updates(plan, updates, emitted, counts, batch, rp.mr);
     write_inserts(plan, inserts, emitted, counts, batch, rp.mr);
     write_history(run_id, plan, rows, emitted, batch, rp.mr);
-    pg_call([&] { MemoryContextDelete(batch); });
+    pg_call([&]() noexcept { MemoryContextDelete(batch); });
     return true;
 }
 

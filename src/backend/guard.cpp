@@ -50,17 +50,17 @@ void capture_exception(PendingError& pending) noexcept {
     } catch (const MemoryLimitReached&) {
         char message[160];
         snprintf(message, sizeof message,
-                      "numaudit: out of memory: the audit needs more than numaudit.max_memory = %s",
-                      max_memory_text());
+                 "numaudit: out of memory: the audit needs more than numaudit.max_memory = %s",
+                 max_memory_text());
         pending.set(core::sqlstate::kOutOfMemory, message, "It changed nothing.",
                     "Raise numaudit.max_memory (SET numaudit.max_memory = '2GB'), or audit fewer "
                     "sites at a time.");
     } catch (const std::bad_alloc&) {
         char detail[200];
         snprintf(detail, sizeof detail,
-                      "The server could not give the audit more memory (numaudit.max_memory = "
-                      "%s). It changed nothing.",
-                      max_memory_text());
+                 "The server could not give the audit more memory (numaudit.max_memory = "
+                 "%s). It changed nothing.",
+                 max_memory_text());
         pending.set(core::sqlstate::kOutOfMemory, "numaudit: out of memory", detail,
                     "Audit fewer sites at a time, or free memory on the server.");
     } catch (const std::exception& e) {
@@ -68,6 +68,26 @@ void capture_exception(PendingError& pending) noexcept {
     } catch (...) {
         pending.set(core::sqlstate::kInternalError, "numaudit: unexpected C++ exception");
     }
+}
+
+bool ErrorStacks::restore() const noexcept {
+    const bool changed =
+        PG_exception_stack != exception_stack || error_context_stack != context_stack;
+    PG_exception_stack = exception_stack;
+    error_context_stack = context_stack;
+    // Not a fault: an error path leaves SPI's context current.
+    MemoryContextSwitchTo(memory_context);
+    return changed;
+}
+
+void restore_error_stacks(const ErrorStacks& saved) {
+    // Restored before anything is reported: an ERROR (or a WARNING's own
+    // failure) must not jump into a frame that is gone.
+    if (saved.restore())
+        ereport(WARNING,
+                (errmsg("numaudit: a C++ exception left PostgreSQL's error stack changed; it was "
+                        "restored"),
+                 errhint("This is a bug in numaudit; please report it.")));
 }
 
 void PendingError::raise_if_pending() const {
