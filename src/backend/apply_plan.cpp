@@ -44,7 +44,7 @@ void write_updates(const core::Plan& plan, const Selection& which, Emitted& emit
             emitted[u.row] = 0;  // until the database says it was applied
         }
         Args args;
-        in_batch(batch, [&] {
+        in_batch(batch, [&]() noexcept {
             args.values[0] = int8_array_Unsafe(ids.data(), ids.size());
             args.values[1] = int8_array_Unsafe(holders.data(), holders.size());
             args.values[2] = text_array_Unsafe(nums.data(), nums.size());
@@ -98,7 +98,7 @@ void write_inserts(const core::Plan& plan, const Selection& which, Emitted& emit
             if (index) by_number[*row.internal_number].push_back(which[k]);
         }
         Args args;
-        in_batch(batch, [&] {
+        in_batch(batch, [&]() noexcept {
             args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
             args.values[1] = text_array_Unsafe(numbers.data(), numbers.size());
             args.values[2] = text_array_Unsafe(statuses.data(), statuses.size());

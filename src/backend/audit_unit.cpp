@@ -21,7 +21,7 @@ struct Contexts {
 
 Contexts create_contexts() {
     Contexts c;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         c.audit =
             AllocSetContextCreate(CurrentMemoryContext, "numaudit audit", ALLOCSET_DEFAULT_SIZES);
         c.batch = AllocSetContextCreate(c.audit, "numaudit batch", ALLOCSET_DEFAULT_SIZES);
@@ -49,7 +49,7 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
             read_slc_site(planner, req);
         else
             read_inputs(planner, req);
-        core::Plan plan = planner.plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); });
+        core::Plan plan = planner.plan([] { pg_call([]() noexcept { CHECK_FOR_INTERRUPTS(); }); });
         counts = plan.counts;
         Emitted emitted(plan.rows.size(), 1, &mr);
         if (req.run_step && req.run_id) skip_reported_held(req.run_id, plan, emitted, counts);
@@ -62,14 +62,14 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
         }
         for (std::size_t i = 0; i < plan.rows.size(); ++i)
             if (emitted[i]) emit(plan.rows[i]);
-        pg_call([&] {
+        pg_call([&]() noexcept {
             elog(DEBUG1,
                  "numaudit: %zu result rows; working memory peak %zu kB (numaudit.max_memory)",
                  plan.rows.size(), mr.peak() / 1024);
         });
         mr.stop_freeing();
     }
-    pg_call([&] { MemoryContextDelete(cxt.audit); });
+    pg_call([&]() noexcept { MemoryContextDelete(cxt.audit); });
     return counts;
 }
 

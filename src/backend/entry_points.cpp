@@ -31,7 +31,7 @@ std::vector<std::optional<std::string>> text_array_arg(FunctionCallInfo fcinfo, 
     Datum* elems = nullptr;
     bool* nulls = nullptr;
     int count = 0, ndim = 0;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         ArrayType* arr = PG_GETARG_ARRAYTYPE_P(n);
         ndim = ARR_NDIM(arr);
         deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
@@ -44,12 +44,10 @@ std::vector<std::optional<std::string>> text_array_arg(FunctionCallInfo fcinfo, 
             out.emplace_back(std::nullopt);
             continue;
         }
-        std::string s;
-        pg_call([&] {
-            text* t = DatumGetTextPP(elems[i]);
-            s.assign(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-        });
-        out.emplace_back(std::move(s));
+        const text* t = nullptr;
+        pg_call([&]() noexcept { t = DatumGetTextPP(elems[i]); });
+        fail_allocation_if(FaultInjection::ArrayArgumentAlloc);
+        out.emplace_back(text_string(t));
     }
     return out;
 }
@@ -102,7 +100,7 @@ void resolve(Request& req) {
         std::string message = "numaudit: customer " + quoted_name(req.customer.path) +
                               " has no sites: a site-scope audit has no entries to audit";
         const bool flat = req.customer.dial_plan == core::DialPlan::Flat;
-        pg_call([&] {
+        pg_call([&]() noexcept {
             ereport(NOTICE,
                     (errmsg("%s", message.c_str()),
                      flat ? errhint("Scope 'customer' audits its customer-level entries.") : 0));
@@ -121,7 +119,7 @@ std::int64_t insert_run(const Request& req, int sites_total, const char* entry_p
     Args args;
     std::vector<std::optional<std::string_view>> sites;
     for (const auto& s : req.site_names) sites.emplace_back(s);
-    pg_call([&] {
+    pg_call([&]() noexcept {
         args.values[0] = text_datum_Unsafe(req.customer.path);
         args.values[1] = text_datum_Unsafe(core::scope_name(req.scope));
         if (req.site_names.empty())
@@ -164,7 +162,7 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
     Request req = read_request(fcinfo);
     const bool dry_run = req.dry_run;
     const bool nowait = req.nowait;
-    pg_call([&] { InitMaterializedSRF(fcinfo, 0); });
+    pg_call([&]() noexcept { InitMaterializedSRF(fcinfo, 0); });
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
     spi_connect();
@@ -177,11 +175,11 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
     // Each row's Datums are built in a context reset after the tuplestore
     // has copied them: a million rows must not pile up in SPI's context.
     MemoryContext row_cxt = nullptr;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         row_cxt = AllocSetContextCreate(CurrentMemoryContext, "numaudit row", ALLOCSET_SMALL_SIZES);
     });
     core::Counts counts = audit_unit(unit, [&](const core::ResultRow& row) {
-        pg_call([&] {
+        pg_call([&]() noexcept {
             MemoryContext old = MemoryContextSwitchTo(row_cxt);
             Datum values[9];
             bool nulls[9];
@@ -205,7 +203,7 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
         Args args;
         count_args(args, run_id, counts, sites_total(req));
         exec(Stmt::FinishRun, args);
-        pg_call([&] { notify_run(run_id); });
+        pg_call([&]() noexcept { notify_run(run_id); });
     }
     spi_finish();
     return (Datum)0;

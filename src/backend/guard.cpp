@@ -70,6 +70,26 @@ void capture_exception(PendingError& pending) noexcept {
     }
 }
 
+bool ErrorStacks::restore() const noexcept {
+    const bool changed =
+        PG_exception_stack != exception_stack || error_context_stack != context_stack;
+    PG_exception_stack = exception_stack;
+    error_context_stack = context_stack;
+    // Not a fault: an error path leaves SPI's context current.
+    MemoryContextSwitchTo(memory_context);
+    return changed;
+}
+
+void restore_error_stacks(const ErrorStacks& saved) {
+    // Restored before anything is reported: an ERROR (or a WARNING's own
+    // failure) must not jump into a frame that is gone.
+    if (saved.restore())
+        ereport(WARNING,
+                (errmsg("numaudit: a C++ exception left PostgreSQL's error stack changed; it was "
+                        "restored"),
+                 errhint("This is a bug in numaudit; please report it.")));
+}
+
 void PendingError::raise_if_pending() const {
     if (!active) return;
     if (pg) {

@@ -1,15 +1,23 @@
 // The boundary between C++ and PostgreSQL error handling.
 //
 //  * pg_call(fn) runs PostgreSQL code (which may longjmp) and turns an ERROR
-//    into a C++ PgError, so C++ destructors above it still run. `fn` itself
-//    must never throw a C++ exception.
+//    into a C++ PgError, so C++ destructors above it still run. `fn` must
+//    never throw a C++ exception: one would unwind through PG_TRY and leave
+//    PG_exception_stack pointing at a dead frame, for the next ERROR to jump
+//    into. So `fn` must be declared noexcept (checked at compile time), and
+//    C++ objects that allocate (std::string, containers) are built outside
+//    it, from what it returns (see text_string() in spi.hpp).
 //  * guarded_entry(fcinfo, body) wraps every SQL-callable function: it
 //    catches every C++ exception, keeps what it needs in plain storage, and
-//    raises the PostgreSQL error only after the catch block has ended.
+//    raises the PostgreSQL error only after the catch block has ended. It
+//    saves PG_exception_stack, error_context_stack and the memory context
+//    before the body and puts them back after a C++ exception (with a
+//    WARNING if the error stacks were found changed: a bug to report).
 #pragma once
 
 #include <exception>
 #include <new>
+#include <type_traits>
 
 #include "backend/pg.hpp"
 #include "core/audit_error.hpp"
@@ -35,6 +43,9 @@ ErrorData* capture_error(MemoryContext back_to) noexcept;
 
 template <typename Fn>
 void pg_call(Fn&& fn) {
+    static_assert(std::is_nothrow_invocable_v<Fn&>,
+                  "pg_call: the callable runs inside PG_TRY and must be noexcept; build C++ "
+                  "objects (strings, containers) outside it");
     MemoryContext cxt = CurrentMemoryContext;
     ErrorData* volatile edata = nullptr;
     PG_TRY();
@@ -64,15 +75,33 @@ struct PendingError {
 
 void capture_exception(PendingError& pending) noexcept;
 
+// PostgreSQL's error state as an entry point found it.
+struct ErrorStacks {
+    sigjmp_buf* exception_stack = PG_exception_stack;
+    ErrorContextCallback* context_stack = error_context_stack;
+    MemoryContext memory_context = CurrentMemoryContext;
+
+    // Puts the saved state back; true if an error stack had been left
+    // changed (a C++ exception unwound through a PG_TRY or past a pushed
+    // error context callback).
+    bool restore() const noexcept;
+};
+
+// Restores `saved` after a C++ exception; warns if an error stack had been
+// left changed.
+void restore_error_stacks(const ErrorStacks& saved);
+
 template <typename Body>
 Datum guarded_entry(Body&& body) {
     PendingError pending;
+    const ErrorStacks saved;
     Datum result = (Datum)0;
     try {
         result = body();
     } catch (...) {
         capture_exception(pending);
     }
+    if (pending.active) restore_error_stacks(saved);
     pending.raise_if_pending();
     return result;
 }

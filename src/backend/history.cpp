@@ -27,7 +27,7 @@ void write_history(std::int64_t run_id, const core::Plan& plan, const Selection&
     auto flush = [&] {
         if (cols[0].empty()) return;
         Args args;
-        in_batch(batch, [&] {
+        in_batch(batch, [&]() noexcept {
             args.values[0] = int8_datum(run_id);
             for (int c = 0; c < 9; ++c)
                 args.values[c + 1] = text_array_Unsafe(cols[c].data(), cols[c].size());
@@ -70,7 +70,7 @@ void skip_reported_held(std::int64_t run_id, const core::Plan& plan, Emitted& em
     if (held.empty()) return;
     std::unordered_set<std::string> seen;
     Args args;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         args.values[0] = int8_datum(run_id);
         args.values[1] = text_array_Unsafe(held.data(), held.size());
     });

@@ -22,11 +22,11 @@ LOCKTAG advisory_tag(std::uint16_t lock_class, std::int64_t key) {
 bool acquire(std::uint16_t lock_class, std::int64_t key, LOCKMODE mode, bool nowait, bool& waited) {
     LOCKTAG tag = advisory_tag(lock_class, key);
     LockAcquireResult result = LOCKACQUIRE_NOT_AVAIL;
-    pg_call([&] { result = LockAcquire(&tag, mode, false, true); });
+    pg_call([&]() noexcept { result = LockAcquire(&tag, mode, false, true); });
     if (result != LOCKACQUIRE_NOT_AVAIL) return true;
     if (nowait) return false;
     waited = true;
-    pg_call([&] { result = LockAcquire(&tag, mode, false, false); });
+    pg_call([&]() noexcept { result = LockAcquire(&tag, mode, false, false); });
     return true;
 }
 

@@ -42,7 +42,7 @@ Datum pattern_number_Cpp(FunctionCallInfo fcinfo) {
         return (Datum)0;
     }
     Datum result = (Datum)0;
-    pg_call([&] { result = text_result_Unsafe(read.text); });
+    pg_call([&]() noexcept { result = text_result_Unsafe(read.text); });
     return result;
 }
 
@@ -52,7 +52,7 @@ Datum read_number_Cpp(FunctionCallInfo fcinfo) {
     std::string raw = *text_arg(fcinfo, 0), buffer;
     core::NumberReading read = core::read_number(raw, buffer);
     Datum result = (Datum)0;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         TupleDesc desc;
         if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
             elog(ERROR, "numaudit: read_number must return a composite");

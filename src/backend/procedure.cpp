@@ -325,7 +325,7 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
         exec(Stmt::ReapStaleRuns, Args{}, [&](const Batch& b) {
             for (int i = 0; i < b.rows; ++i) reaped.push_back(b.at(i, col::Id::id).num);
         });
-        for (std::int64_t id : reaped) pg_call([&] { notify_run(id); });
+        for (std::int64_t id : reaped) pg_call([&]() noexcept { notify_run(id); });
         run_id = insert_run(req, sites_total(req), "audit");
         // A unit is a site, or the customer itself: for scope customer, and
         // first in a flat customer's site-scope audit, where it reports the
@@ -340,7 +340,7 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
     spi_finish();
 
     Datum result = (Datum)0;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         TupleDesc desc;
         if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
             elog(ERROR, "numaudit: _audit_start must return a composite");
@@ -509,7 +509,7 @@ void forget_run_plan() noexcept {
 core::Counts audit_run_plan(const UnitRequest& req) {
     forget_run_plan();
     RunPlan rp;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         rp.cxt =
             AllocSetContextCreate(TopMemoryContext, "numaudit run plan", ALLOCSET_DEFAULT_SIZES);
     });
@@ -517,13 +517,13 @@ core::Counts audit_run_plan(const UnitRequest& req) {
     core::Counts counts;
     try {
         void* place = nullptr;
-        pg_call([&] { place = MemoryContextAlloc(rp.cxt, sizeof(ContextResource)); });
+        pg_call([&]() noexcept { place = MemoryContextAlloc(rp.cxt, sizeof(ContextResource)); });
         rp.mr = ::new (place) ContextResource(rp.cxt, max_memory_bytes());
         rp.planner = make_in<core::Planner>(rp.mr, rp.mr, req.customer->dial_plan, req.scope,
                                             req.customer->id, req.customer->path, database_clip());
         read_inputs(*rp.planner, req);
         rp.plan = make_in<core::Plan>(
-            rp.mr, rp.planner->plan([] { pg_call([] { CHECK_FOR_INTERRUPTS(); }); }));
+            rp.mr, rp.planner->plan([] { pg_call([]() noexcept { CHECK_FOR_INTERRUPTS(); }); }));
         const core::Plan& plan = *rp.plan;
         rp.updates = make_in<ByNode>(rp.mr, rp.mr);
         rp.inserts = make_in<ByNode>(rp.mr, rp.mr);
@@ -547,12 +547,12 @@ core::Counts audit_run_plan(const UnitRequest& req) {
             if (plan.rows.action(i) == core::Action::Skipped) ++counts.skipped;
         }
         MemoryContext batch = nullptr;
-        pg_call([&] {
+        pg_call([&]() noexcept {
             batch = AllocSetContextCreate(CurrentMemoryContext, "numaudit batch",
                                           ALLOCSET_DEFAULT_SIZES);
         });
         write_history(req.run_id, plan, mine, *rp.emitted, batch, rp.mr);
-        pg_call([&] { MemoryContextDelete(batch); });
+        pg_call([&]() noexcept { MemoryContextDelete(batch); });
     } catch (...) {
         if (rp.mr) rp.mr->stop_freeing();
         MemoryContextDelete(rp.cxt);
@@ -580,14 +580,14 @@ bool audit_run_site(std::int64_t run_id, std::int64_t site_id, core::Counts& cou
         if (node == site_id) counts.unchanged = n;
     Emitted& emitted = *rp.emitted;
     MemoryContext batch = nullptr;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         batch =
             AllocSetContextCreate(CurrentMemoryContext, "numaudit batch", ALLOCSET_DEFAULT_SIZES);
     });
     write_updates(plan, updates, emitted, counts, batch, rp.mr);
     write_inserts(plan, inserts, emitted, counts, batch, rp.mr);
     write_history(run_id, plan, rows, emitted, batch, rp.mr);
-    pg_call([&] { MemoryContextDelete(batch); });
+    pg_call([&]() noexcept { MemoryContextDelete(batch); });
     return true;
 }
 

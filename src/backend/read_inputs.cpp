@@ -70,12 +70,15 @@ void read_inputs(core::Planner& planner, const UnitRequest& req) {
     for (const auto& s : every_site ? *req.all_sites : *req.selected) holders.push_back(s.id);
 
     Args uses_args;
-    pg_call([&] { uses_args.values[0] = int8_array_Unsafe(owners.data(), owners.size()); });
+    pg_call(
+        [&]() noexcept { uses_args.values[0] = int8_array_Unsafe(owners.data(), owners.size()); });
     scan(Stmt::ReadUses, uses_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) add_use(planner, b, r);
     });
     Args entry_args;
-    pg_call([&] { entry_args.values[0] = int8_array_Unsafe(holders.data(), holders.size()); });
+    pg_call([&]() noexcept {
+        entry_args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
+    });
     scan(Stmt::ReadEntries, entry_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) add_entry(planner, b, r);
     });
@@ -115,7 +118,7 @@ void read_slc_site(core::Planner& planner, const UnitRequest& req) {
     if (missing.empty()) return;
     std::vector<core::OptText> list(missing.begin(), missing.end());
     Args held_args;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         held_args.values[0] = Int64GetDatum(customer.id);
         held_args.values[1] = text_array_Unsafe(list.data(), list.size());
     });

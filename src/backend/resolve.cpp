@@ -33,7 +33,7 @@ std::optional<std::string> opt_string(const Cell& c) {
 
 std::vector<Found> find(Stmt stmt, std::string_view key) {
     Args args;
-    pg_call([&] { args.values[0] = text_datum_Unsafe(key); });
+    pg_call([&]() noexcept { args.values[0] = text_datum_Unsafe(key); });
     std::vector<Found> found;
     scan(stmt, args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r)
@@ -164,7 +164,7 @@ std::string parent_path(const Found& f) {
 // whitespace as a hint.
 [[noreturn]] void no_such_customer(std::string_view given) {
     Args args;
-    pg_call([&] { args.values[0] = text_datum_Unsafe(given); });
+    pg_call([&]() noexcept { args.values[0] = text_datum_Unsafe(given); });
     std::string similar = similar_names(Stmt::SimilarCustomers, args);
     throw AuditError(
         sqlstate::kUndefinedObject, "customer " + quoted_name(given) + " does not exist", {},
@@ -175,7 +175,7 @@ std::string parent_path(const Found& f) {
 [[noreturn]] void no_such_site(const Customer& customer, std::string_view name) {
     Args args;
     args.values[0] = Int64GetDatum(customer.id);
-    pg_call([&] { args.values[1] = text_datum_Unsafe(name); });
+    pg_call([&]() noexcept { args.values[1] = text_datum_Unsafe(name); });
     std::string similar = similar_names(Stmt::SimilarSites, args);
     throw AuditError(sqlstate::kUndefinedObject,
                      "site " + quoted_name(name) + " does not exist under customer " +

@@ -1,6 +1,7 @@
 #include "backend/settings.hpp"
 
 #include <cstdio>
+#include <new>
 #include <string>
 
 #include "backend/messages.hpp"
@@ -11,6 +12,7 @@ namespace numaudit::backend {
 
 int g_max_memory_mb = 0;
 bool g_notify = true;
+int g_fault_injection = static_cast<int>(FaultInjection::Off);
 
 namespace {
 
@@ -19,6 +21,12 @@ namespace {
 char g_invalid_max_memory[256] = "";
 
 void max_memory_assigned(int, void*) { g_invalid_max_memory[0] = '\0'; }
+
+const struct config_enum_entry kFaultInjectionOptions[] = {
+    {"off", static_cast<int>(FaultInjection::Off), false},
+    {"argument_alloc", static_cast<int>(FaultInjection::ArgumentAlloc), false},
+    {"array_argument_alloc", static_cast<int>(FaultInjection::ArrayArgumentAlloc), false},
+    {nullptr, 0, false}};
 
 }  // namespace
 
@@ -35,6 +43,10 @@ const char* max_memory_text() noexcept {
     else
         snprintf(text, sizeof text, "%dMB", g_max_memory_mb);
     return text;
+}
+
+void fail_allocation_if(FaultInjection point) {
+    if (g_fault_injection == static_cast<int>(point)) throw std::bad_alloc();
 }
 
 void check_settings() {
@@ -61,6 +73,12 @@ void define_settings() {
                              "Whether a finished run sends NOTIFY numaudit with its JSON summary.",
                              "Turn it off in transactions that are prepared for two-phase commit.",
                              &g_notify, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomEnumVariable(
+        "numaudit.fault_injection", "Test only: makes a C++ allocation of numaudit fail.",
+        "argument_alloc: reading a text argument; array_argument_alloc: reading an element of an "
+        "array argument. The call fails with SQLSTATE 53200.",
+        &g_fault_injection, static_cast<int>(FaultInjection::Off), kFaultInjectionOptions,
+        PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("numaudit");
     if (!waiting.empty()) {
         int value = 0;

@@ -18,6 +18,16 @@ extern int g_max_memory_mb;
 // numaudit.notify: send NOTIFY numaudit when a run is over.
 extern bool g_notify;
 
+// numaudit.fault_injection (hidden, superuser, test-only): where a C++
+// allocation is made to fail with std::bad_alloc, to prove that the error
+// boundary holds (sql/fault_injection.sql).
+enum class FaultInjection : int { Off, ArgumentAlloc, ArrayArgumentAlloc };
+extern int g_fault_injection;
+
+// Throws std::bad_alloc if numaudit.fault_injection names `point`. Call it
+// where the allocation it stands for is made.
+void fail_allocation_if(FaultInjection point);
+
 // The limit in bytes (0: none).
 std::size_t max_memory_bytes() noexcept;
 

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "backend/settings.hpp"
 #include "backend/subtransaction.hpp"
 
 extern "C" {
@@ -122,24 +123,24 @@ Batch decode_Unsafe(Stmt stmt, SPITupleTable* table, uint64 nrows) {
 
 void scan(Stmt stmt, const Args& args, const BatchConsumer& consume) {
     Portal portal = nullptr;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         portal = SPI_cursor_open(nullptr, plan_Unsafe(stmt), const_cast<Datum*>(args.values),
                                  args.nulls, false);
     });
     for (;;) {
         Batch batch{nullptr, 0, 0};
-        pg_call([&] {
+        pg_call([&]() noexcept {
             SPI_cursor_fetch(portal, true, kFetchRows);
             if (SPI_processed > 0) batch = decode_Unsafe(stmt, SPI_tuptable, SPI_processed);
         });
         if (batch.rows == 0) break;
         consume(batch);
-        pg_call([&] {
+        pg_call([&]() noexcept {
             pfree(const_cast<Cell*>(batch.cells));
             SPI_freetuptable(SPI_tuptable);
         });
     }
-    pg_call([&] {
+    pg_call([&]() noexcept {
         SPI_freetuptable(SPI_tuptable);
         SPI_cursor_close(portal);
     });
@@ -147,7 +148,7 @@ void scan(Stmt stmt, const Args& args, const BatchConsumer& consume) {
 
 void exec(Stmt stmt, const Args& args, const BatchConsumer& consume) {
     Batch batch{nullptr, 0, 0};
-    pg_call([&] {
+    pg_call([&]() noexcept {
         int rc = SPI_execute_plan(plan_Unsafe(stmt), const_cast<Datum*>(args.values), args.nulls,
                                   false, 0);
         if (rc < 0)
@@ -157,7 +158,7 @@ void exec(Stmt stmt, const Args& args, const BatchConsumer& consume) {
             batch = decode_Unsafe(stmt, SPI_tuptable, SPI_processed);
     });
     if (consume && batch.rows > 0) consume(batch);
-    pg_call([&] {
+    pg_call([&]() noexcept {
         if (batch.cells) pfree(const_cast<Cell*>(batch.cells));
         SPI_freetuptable(SPI_tuptable);
     });
@@ -185,7 +186,7 @@ void exec_plan(void* arg) {
 bool exec_unless_unique_violation(Stmt stmt, const Args& args) {
     PlanCall call{stmt, &args};
     bool ok = true;
-    pg_call([&] {
+    pg_call([&]() noexcept {
         ErrorData* edata = in_subtransaction_Unsafe(exec_plan, &call);
         if (!edata) return;
         if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION) ReThrowError(edata);
@@ -229,14 +230,14 @@ Datum int4_array_Unsafe(const std::int32_t* items, std::size_t n) {
         construct_array(values, static_cast<int>(n), INT4OID, 4, true, TYPALIGN_INT));
 }
 
+std::string text_string(const text* t) { return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)); }
+
 std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
     if (PG_ARGISNULL(n)) return std::nullopt;
-    std::string out;
-    pg_call([&] {
-        text* t = PG_GETARG_TEXT_PP(n);
-        out.assign(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-    });
-    return out;
+    const text* t = nullptr;
+    pg_call([&]() noexcept { t = PG_GETARG_TEXT_PP(n); });
+    fail_allocation_if(FaultInjection::ArgumentAlloc);
+    return text_string(t);
 }
 
 void drop_internal_context(ErrorData* edata) noexcept {
@@ -269,13 +270,13 @@ void drop_internal_context(ErrorData* edata) noexcept {
 }
 
 void spi_connect() {
-    pg_call([] {
+    pg_call([]() noexcept {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "numaudit: SPI_connect failed");
     });
 }
 
 void spi_finish() {
-    pg_call([] { SPI_finish(); });
+    pg_call([]() noexcept { SPI_finish(); });
 }
 
 }  // namespace numaudit::backend

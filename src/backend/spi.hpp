@@ -63,9 +63,13 @@ void exec(Stmt stmt, const Args& args, const BatchConsumer& consume = {});
 // other error (a cancel included) is raised as usual.
 bool exec_unless_unique_violation(Stmt stmt, const Args& args);
 
-// Datum builders: call inside pg_call().
-// Argument n of a SQL-callable function as a string (nullopt for NULL).
+// Argument n of a SQL-callable function as a string (nullopt for NULL):
+// detoasted inside pg_call(), copied into the string outside it.
 std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n);
+// The bytes of a detoasted text as a std::string. It may throw
+// std::bad_alloc, so call it outside pg_call() (reading a detoasted value
+// raises no ERROR).
+std::string text_string(const text* t);
 // Takes numaudit's own statements out of an error's CONTEXT (SPEC §3
 // "Messages"): from the first of them on, the context is dropped; what comes
 // before it (the lines of a user's trigger that failed) stays. Re-raise the
@@ -76,6 +80,7 @@ void drop_internal_context(ErrorData* edata) noexcept;
 void spi_connect();
 void spi_finish();
 
+// Datum builders: call inside pg_call().
 Datum text_datum_Unsafe(std::string_view s);
 Datum text_array_Unsafe(const std::optional<std::string_view>* items, std::size_t n);
 Datum int8_array_Unsafe(const std::int64_t* items, std::size_t n);

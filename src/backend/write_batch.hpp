@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory_resource>
+#include <type_traits>
 #include <vector>
 
 #include "backend/guard.hpp"
@@ -22,7 +23,8 @@ inline std::size_t text_size(const core::OptText& t) { return t ? t->size() : 0;
 // Runs `fill` (PostgreSQL code building Datums) in the batch context.
 template <typename Fn>
 void in_batch(MemoryContext batch, Fn&& fill) {
-    pg_call([&] {
+    static_assert(std::is_nothrow_invocable_v<Fn&>, "in_batch: `fill` runs inside pg_call");
+    pg_call([&]() noexcept {
         MemoryContext old = MemoryContextSwitchTo(batch);
         fill();
         MemoryContextSwitchTo(old);
@@ -30,7 +32,7 @@ void in_batch(MemoryContext batch, Fn&& fill) {
 }
 
 inline void reset_batch(MemoryContext batch) {
-    pg_call([&] { MemoryContextReset(batch); });
+    pg_call([&]() noexcept { MemoryContextReset(batch); });
 }
 
 // Indexes into the plan's updates, inserts or rows: all of them, or one

@@ -11,7 +11,8 @@
 # Each case below runs in a fresh session that, after the error, makes one
 # more audit call (which must work), and checks the SQLSTATE, the message and
 # that the error never degrades into the generic XX000 of the last two rows
-# (unless expected). Cases that write check the inventory is unchanged.
+# (unless expected), nor leaves PostgreSQL's error stack changed (guard's
+# WARNING). Cases that write check the inventory is unchanged.
 #   bash test/faults/exceptions.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -53,6 +54,7 @@ SQL
     fi
     [ "$(field "$OUT" NEXTSTATE)" = 00000 ] || fail "$type: the session could not audit after the error"
     grep -q 'unexpected C++ exception' "$OUT" && [ "$want" != XX000 ] && fail "$type: became a generic C++ error"
+    grep -q "left PostgreSQL's error stack changed" "$OUT" && fail "$type: a C++ exception unwound through PG_TRY"
     TABLE+=("$(printf '%-44s %s  %s' "$type" "$state" "${line:0:110}")")
 }
 unchanged() { # LABEL
@@ -116,6 +118,13 @@ expect_error "std::bad_alloc: max_memory, run" 53200 'numaudit: out of memory' \
     "SELECT * FROM numaudit.run('$CUST', 'site');" "SET numaudit.max_memory = 1;"
 expect_error "std::bad_alloc: max_memory, CALL" 53200 'numaudit: out of memory' \
     "CALL numaudit.audit('$CUST', 'site');" "SET numaudit.max_memory = 1;"
+# The hidden test-only numaudit.fault_injection: the copy of an argument into
+# a std::string fails (outside PG_TRY, so the error stack stays intact).
+expect_error "std::bad_alloc: injected, argument copy" 53200 'numaudit: out of memory' \
+    "SELECT * FROM numaudit.run('$CUST', 'site');" "SET numaudit.fault_injection = argument_alloc;"
+expect_error "std::bad_alloc: injected, site name, CALL" 53200 'numaudit: out of memory' \
+    "CALL numaudit.audit('$CUST', 'site', ARRAY['S0001']);" \
+    "SET numaudit.fault_injection = array_argument_alloc;"
 unchanged "std::bad_alloc"
 
 log "[exceptions] PostgreSQL errors raised inside pg_call (PgError, re-thrown as they were)"
