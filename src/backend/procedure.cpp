@@ -555,7 +555,8 @@ core::Counts audit_run_plan(const UnitRequest& req) {
         pg_call([&]() noexcept { MemoryContextDelete(batch); });
     } catch (...) {
         if (rp.mr) rp.mr->stop_freeing();
-        MemoryContextDelete(rp.cxt);
+        // Inside a catch block: a PostgreSQL error must not longjmp out of it.
+        pg_call([&]() noexcept { MemoryContextDelete(rp.cxt); });
         throw;
     }
     g_run_plan = rp;
