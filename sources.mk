@@ -1,6 +1,9 @@
 # The one list of sources and tests, read by both the PGXS Makefile and CMake.
 # Core files: plain C++17, no PostgreSQL header (unit-tested on their own).
-CORE_SOURCES = src/core/number_reading.cpp src/core/text_clip.cpp src/core/request.cpp src/core/planner.cpp
+CORE_SOURCES = src/core/number_reading.cpp src/core/text_clip.cpp src/core/request.cpp src/core/planner.cpp \
+	src/core/audit/interner.cpp src/core/audit/inputs.cpp src/core/audit/plan_state.cpp \
+	src/core/audit/collect.cpp src/core/audit/derive_status.cpp src/core/audit/find_conflicts.cpp \
+	src/core/audit/audit_entries.cpp src/core/audit/add_missing.cpp src/core/audit/report.cpp
 # Backend files: the PostgreSQL-facing layer.
 BACKEND_SOURCES = src/backend/guard.cpp src/backend/context_resource.cpp src/backend/spi.cpp \
 	src/backend/resolve.cpp src/backend/locks.cpp src/backend/audit_unit.cpp \

@@ -1,0 +1,60 @@
+// Rank usage tokens and derive status (SPEC §3): the status and usage a
+// number gets from its uses.
+#include "core/cpp_only.hpp"  // must come first: no PostgreSQL header in the core
+#include "core/audit/steps.hpp"
+
+#include <algorithm>
+
+namespace numaudit::core::audit {
+
+void rank_usage_tokens(PlanState& st) {
+    auto& kinds = st.in.kinds;
+    std::uint32_t n_tokens = 0;
+    {
+        std::pmr::vector<std::uint32_t> order(st.in.mr);
+        for (std::uint32_t i = 0; i < kinds.size(); ++i) order.push_back(i);
+        std::sort(order.begin(), order.end(),
+                  [&](auto a, auto b) { return kinds[a].rank < kinds[b].rank; });
+        FlatMap<std::uint32_t, std::uint32_t> token_order(st.in.mr);
+        for (auto i : order) {
+            auto it = token_order.emplace(kinds[i].token, n_tokens).first;
+            if (it->second == n_tokens) ++n_tokens;
+            kinds[i].token_order = it->second;
+        }
+    }
+    st.token_text.assign(n_tokens, kNone);
+    for (const auto& k : kinds) st.token_text[k.token_order] = k.token;
+}
+
+// Usage strings are few: cached by the set of tokens (up to 64 tokens).
+Derived derive_status(PlanState& st, Range r) {
+    if (r.empty()) return Derived{st.available, kNone};
+    bool used = false;
+    std::uint64_t mask = 0;
+    st.tokens.clear();  // reused: no allocation per number
+    for (auto i = r.begin; i < r.end; ++i) {
+        const Kind& k = st.in.kinds[st.use_at(i).kind];
+        used = used || k.used;
+        if (k.token_order < 64) mask |= std::uint64_t{1} << k.token_order;
+        st.tokens.push_back(k.token_order);
+    }
+    const std::uint32_t status = used ? st.used : st.used_utility;
+    const bool cacheable = st.token_text.size() <= 64;
+    if (cacheable) {
+        auto it = st.usage_by_mask.find(mask);
+        if (it != st.usage_by_mask.end()) return Derived{status, it->second};
+    }
+    auto& tokens = st.tokens;
+    std::sort(tokens.begin(), tokens.end());
+    tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+    st.usage_buf.clear();
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        if (i) st.usage_buf.push_back(',');
+        st.usage_buf.append(st.in.strings.text(st.token_text[tokens[i]]));
+    }
+    const std::uint32_t usage = st.in.strings.intern(st.usage_buf);
+    if (cacheable) st.usage_by_mask.emplace(mask, usage);
+    return Derived{status, usage};
+}
+
+}  // namespace numaudit::core::audit
