@@ -8,7 +8,7 @@ namespace numaudit::core::audit {
 
 namespace {
 
-void keep(PlanState& st, const Entry& e) {
+NUMAUDIT_PER_ITEM void keep(PlanState& st, const Entry& e) {
     ++st.out.counts.unchanged;
     ++st.unchanged[e.holder];
 }
@@ -25,7 +25,7 @@ OptText usage_read(const PlanState& st, const Entry& e) {
     return std::nullopt;
 }
 
-void audit_entry(PlanState& st, const Entry& e, bool duplicate) {
+NUMAUDIT_PER_ITEM void audit_entry(PlanState& st, const Entry& e, bool duplicate) {
     Inputs& in = st.in;
     if (e.number == kNone) {
         // Not a number: numaudit decides nothing on it.

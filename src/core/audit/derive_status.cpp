@@ -1,6 +1,7 @@
 // Rank usage tokens and derive status (SPEC §3): the status and usage a
-// number gets from its uses.
+// number gets from its uses (derive_status.hpp: the rule, inline).
 #include "core/cpp_only.hpp"  // must come first: no PostgreSQL header in the core
+#include "core/audit/derive_status.hpp"
 #include "core/audit/steps.hpp"
 
 #include <algorithm>
@@ -26,24 +27,7 @@ void rank_usage_tokens(PlanState& st) {
     for (const auto& k : kinds) st.token_text[k.token_order] = k.token;
 }
 
-// Usage strings are few: cached by the set of tokens (up to 64 tokens).
-Derived derive_status(PlanState& st, Range r) {
-    if (r.empty()) return Derived{st.available, kNone};
-    bool used = false;
-    std::uint64_t mask = 0;
-    st.tokens.clear();  // reused: no allocation per number
-    for (auto i = r.begin; i < r.end; ++i) {
-        const Kind& k = st.in.kinds[st.use_at(i).kind];
-        used = used || k.used;
-        if (k.token_order < 64) mask |= std::uint64_t{1} << k.token_order;
-        st.tokens.push_back(k.token_order);
-    }
-    const std::uint32_t status = used ? st.used : st.used_utility;
-    const bool cacheable = st.token_text.size() <= 64;
-    if (cacheable) {
-        auto it = st.usage_by_mask.find(mask);
-        if (it != st.usage_by_mask.end()) return Derived{status, it->second};
-    }
+std::uint32_t new_usage(PlanState& st, std::uint64_t mask) {
     auto& tokens = st.tokens;
     std::sort(tokens.begin(), tokens.end());
     tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
@@ -53,8 +37,8 @@ Derived derive_status(PlanState& st, Range r) {
         st.usage_buf.append(st.in.strings.text(st.token_text[tokens[i]]));
     }
     const std::uint32_t usage = st.in.strings.intern(st.usage_buf);
-    if (cacheable) st.usage_by_mask.emplace(mask, usage);
-    return Derived{status, usage};
+    if (st.token_text.size() <= 64) st.usage_by_mask.emplace(mask, usage);
+    return usage;
 }
 
 }  // namespace numaudit::core::audit

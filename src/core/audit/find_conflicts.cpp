@@ -83,31 +83,36 @@ void find_duplicate_devices(PlanState& st) {
 
 namespace {
 
-// Whether a number used in several clusters is reported. Copies of a
-// duplicated device are that device's conflict, not the number's: the number
-// is reported only when its other uses are in several clusters, or in a
-// cluster none of the copies is in.
-bool number_conflict_reported(const PlanState& st, Range r,
-                              std::pmr::vector<std::uint32_t>& dup_clusters) {
-    std::uint32_t other = kNone;  // cluster of the other uses
+// How the uses of one (group, number) lie across clusters, in one pass.
+// Copies of a duplicated device are that device's conflict, not the
+// number's: the number is reported only when its other uses are in several
+// clusters, or in a cluster none of the copies is in.
+struct Spread {
+    bool several_clusters;  // the number is left alone
+    bool reported;          // and reported as a conflict of its own
+};
+
+Spread spread(const PlanState& st, Range r, std::pmr::vector<std::uint32_t>& dup_clusters) {
+    const std::uint32_t first = st.use_at(r.begin).cluster;
+    std::uint32_t other = kNone;  // cluster of the uses that are no copies
+    bool multi = false, several = false;
     dup_clusters.clear();
     for (auto i = r.begin; i < r.end; ++i) {
         const Use& u = st.use_at(i);
+        multi = multi || u.cluster != first;
+        if (several) continue;
         if (st.on_duplicate[st.uses_by_number.items[i]])
             dup_clusters.push_back(u.cluster);
         else if (other == kNone)
             other = u.cluster;
-        else if (other != u.cluster)
-            return true;
+        else
+            several = other != u.cluster;
     }
-    if (other == kNone || dup_clusters.empty()) return false;
-    return std::find(dup_clusters.begin(), dup_clusters.end(), other) == dup_clusters.end();
-}
-
-bool in_several_clusters(const PlanState& st, Range r) {
-    for (auto i = r.begin + 1; i < r.end; ++i)
-        if (st.use_at(i).cluster != st.use_at(r.begin).cluster) return true;
-    return false;
+    if (!multi) return Spread{false, false};
+    if (several) return Spread{true, true};
+    if (other == kNone || dup_clusters.empty()) return Spread{true, false};
+    return Spread{true,
+                  std::find(dup_clusters.begin(), dup_clusters.end(), other) == dup_clusters.end()};
 }
 
 }  // namespace
@@ -119,10 +124,12 @@ void find_numbers_in_several_clusters(PlanState& st) {
     std::pmr::vector<std::uint32_t> dup_clusters(in.mr);
     std::pmr::string detail(in.mr), item(in.mr);
     st.for_each_group_range([&](std::uint32_t group, std::uint32_t number, Range r) {
-        if (r.end - r.begin < 2 || !st.reports_group(group) || !in_several_clusters(st, r)) return;
+        if (r.end - r.begin < 2 || !st.reports_group(group)) return;
+        const Spread where = spread(st, r, dup_clusters);
+        if (!where.several_clusters) return;
         // Used in several clusters: left alone, whether reported or not.
         if (!st.conflicts.marked(number) || !st.flat) st.conflicts.mark(group, number);
-        if (!number_conflict_reported(st, r, dup_clusters)) return;
+        if (!where.reported) return;
         items.clear();
         for (auto i = r.begin; i < r.end; ++i) {
             const Use& u = st.use_at(i);
@@ -143,9 +150,8 @@ namespace {
 
 // The entries [i, j) of one node that hold one number: marked, and described.
 void describe_duplicate_entries(PlanState& st, std::uint32_t i, std::uint32_t j,
-                                std::pmr::vector<std::string_view>& items) {
+                                std::pmr::vector<std::string_view>& items, std::pmr::string& item) {
     Inputs& in = st.in;
-    std::pmr::string item(in.mr);
     items.clear();
     for (auto k = i; k < j; ++k) {
         const std::uint32_t index = st.entries_by_number.items[k];
@@ -170,7 +176,7 @@ void find_duplicate_entries(PlanState& st) {
     auto& of = st.entries_by_number.items;
     auto holder = [&](std::uint32_t k) { return in.entries[of[k]].holder; };
     std::pmr::vector<std::string_view> items(in.mr);
-    std::pmr::string detail(in.mr);
+    std::pmr::string detail(in.mr), item(in.mr);
     for (std::uint32_t n = 0; n < st.n_numbers; ++n) {
         st.ticker.tick();
         const Range r = st.entries_by_number.of(n);
@@ -182,7 +188,7 @@ void find_duplicate_entries(PlanState& st) {
             auto j = i + 1;
             while (j < r.end && holder(j) == holder(i)) ++j;
             if (j - i > 1) {
-                describe_duplicate_entries(st, i, j, items);
+                describe_duplicate_entries(st, i, j, items, item);
                 if (st.audited(holder(i))) {
                     detail.assign("number is held by more than one entry: ");
                     join_list(items, detail);

@@ -35,27 +35,6 @@ PlanState::PlanState(Inputs& inputs, Plan& plan, const std::function<void()>& ch
       entry_dup(inputs.mr),
       unchanged(inputs.mr) {}
 
-std::uint32_t PlanState::add_row(const NewRow& row) {
-    auto& rows = out.rows.records();
-    if (rows.size() >= kNone) throw std::bad_alloc();
-    rows.push_back(row.record());
-    switch (row.record().action) {
-        case Action::Added:
-            ++out.counts.added;
-            break;
-        case Action::Updated:
-            ++out.counts.updated;
-            break;
-        case Action::Skipped:
-            ++out.counts.skipped;
-            break;
-        case Action::Conflict:
-            ++out.counts.conflicts;
-            break;
-    }
-    return static_cast<std::uint32_t>(rows.size() - 1);
-}
-
 ConflictSet::ConflictSet(std::pmr::memory_resource* mr, std::uint32_t n_numbers, bool flat)
     : marked_(n_numbers, false, mr), keys_(mr), flat_(flat) {}
 

@@ -4,9 +4,11 @@
 // (steps.hpp) reads and extends it; nothing else does.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory_resource>
+#include <new>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +18,14 @@
 namespace numaudit::core::audit {
 
 static_assert(kNone == RowRecord::kNone, "one 'none' id for inputs and rows");
+
+// For the few functions a step calls per entry or per use (add_row,
+// derive_status): inlined as the lambdas of one long function were.
+#if defined(__GNUC__)
+#define NUMAUDIT_PER_ITEM inline __attribute__((always_inline))
+#else
+#define NUMAUDIT_PER_ITEM inline
+#endif
 
 inline constexpr std::string_view kAvailable = "Available";
 inline constexpr std::string_view kUsed = "Used";
@@ -198,14 +208,36 @@ struct PlanState {
     std::uint32_t add_row(const NewRow& row);
 };
 
+NUMAUDIT_PER_ITEM std::uint32_t PlanState::add_row(const NewRow& row) {
+    static_assert(static_cast<int>(Action::Added) == 0 && static_cast<int>(Action::Updated) == 1 &&
+                  static_cast<int>(Action::Skipped) == 2 &&
+                  static_cast<int>(Action::Conflict) == 3);
+    static constexpr std::int64_t Counts::*kCounter[] = {&Counts::added, &Counts::updated,
+                                                         &Counts::skipped, &Counts::conflicts};
+    auto& rows = out.rows.records();
+    if (rows.size() >= kNone) throw std::bad_alloc();
+    rows.push_back(row.record());
+    ++(out.counts.*kCounter[static_cast<int>(row.record().action)]);
+    return static_cast<std::uint32_t>(rows.size() - 1);
+}
+
 template <class Fn>
 void PlanState::for_each_group_range(Fn&& fn) {
-    for (std::uint32_t n = 0; n < n_numbers; ++n) {
+    // Locals, not members: `fn` writes memory, and the loop must not reload them.
+    const bool one_group = flat;
+    const std::uint32_t* offsets = uses_by_number.offsets.data();
+    const std::uint32_t* items = uses_by_number.items.data();
+    const ChunkedVector<Use>& uses = in.uses;
+    for (std::uint32_t n = 0, count = n_numbers; n < count; ++n) {
         ticker.tick();
-        std::uint32_t b = uses_by_number.offsets[n], end = uses_by_number.offsets[n + 1];
+        std::uint32_t b = offsets[n], end = offsets[n + 1];
+        if (one_group) {
+            if (b < end) fn(0u, n, Range{b, end});
+            continue;
+        }
         while (b < end) {
-            std::uint32_t g = group_of(use_at(b).owner), e = b;
-            while (e < end && group_of(use_at(e).owner) == g) ++e;
+            std::uint32_t g = uses[items[b]].owner, e = b;
+            while (e < end && uses[items[e]].owner == g) ++e;
             fn(g, n, Range{b, e});
             b = e;
         }

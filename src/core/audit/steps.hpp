@@ -2,17 +2,14 @@
 // Each reads and extends the PlanState; see each file for its rules.
 #pragma once
 
+#include "core/audit/derive_status.hpp"
 #include "core/audit/plan_state.hpp"
 
 namespace numaudit::core::audit {
 
 // derive_status.cpp: orders usage tokens by the lowest rank of any kind that
-// bears them (before derive_status).
+// bears them (before derive_status, derive_status.hpp).
 void rank_usage_tokens(PlanState& st);
-// The status and usage a number gets from the uses of one group (a range of
-// uses_of): Used if any use's kind is Used, else Used-Utility, else (no use)
-// Available; usage the distinct tokens in rank order, joined by ",".
-Derived derive_status(PlanState& st, Range uses);
 
 // collect.cpp: the single-number uses by number (slc: then by owner), and
 // the entries that read as a number by number.
