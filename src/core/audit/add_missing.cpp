@@ -11,7 +11,8 @@ namespace numaudit::core::audit {
 
 namespace {
 
-void add_entry_row(PlanState& st, std::uint32_t slot, std::uint32_t number, Range uses) {
+NUMAUDIT_PER_ITEM void add_entry_row(PlanState& st, std::uint32_t slot, std::uint32_t number,
+                                     Range uses) {
     const Derived d = derive_status(st, uses);
     const std::uint32_t row =
         st.add_row(NewRow(Action::Added, slot).number(number).becomes(d.status, d.usage));
