@@ -20,7 +20,9 @@ namespace numaudit::core::audit {
 static_assert(kNone == RowRecord::kNone, "one 'none' id for inputs and rows");
 
 // For the few functions a step calls per entry or per use (add_row,
-// derive_status): inlined as the lambdas of one long function were.
+// derive_status, and a step's own per-entry helpers): inlined, as the lambdas
+// of the one long function they replace were; out of line they cost plan()
+// about 5% more instructions.
 #if defined(__GNUC__)
 #define NUMAUDIT_PER_ITEM inline __attribute__((always_inline))
 #else
