@@ -117,32 +117,49 @@ Spread spread(const PlanState& st, Range r, std::pmr::vector<std::uint32_t>& dup
 
 }  // namespace
 
+namespace {
+
+// The conflict row of a number used in several clusters: every use, by cluster.
+class NumberConflicts {
+  public:
+    explicit NumberConflicts(PlanState& st)
+        : st_(st), items_(st.in.mr), detail_(st.in.mr), item_(st.in.mr) {}
+    void report(std::uint32_t group, std::uint32_t number, Range r) {
+        Inputs& in = st_.in;
+        items_.clear();
+        for (auto i = r.begin; i < r.end; ++i) {
+            const Use& u = st_.use_at(i);
+            item_.assign(in.strings.text(in.reported(u.cluster)));
+            item_.append(" (");
+            item_.append(in.describe_use(u));
+            item_.append(")");
+            items_.push_back(in.strings.text(in.strings.intern(item_)));
+        }
+        detail_.assign("number is used in more than one cluster: ");
+        join_list(items_, detail_);
+        st_.add_row(
+            NewRow(Action::Conflict, group).number(number).detail(in.strings.intern(detail_)));
+    }
+
+  private:
+    PlanState& st_;
+    std::pmr::vector<std::string_view> items_;
+    std::pmr::string detail_, item_;
+};
+
+}  // namespace
+
 // One number used in more than one cluster.
 void find_numbers_in_several_clusters(PlanState& st) {
-    Inputs& in = st.in;
-    std::pmr::vector<std::string_view> items(in.mr);
-    std::pmr::vector<std::uint32_t> dup_clusters(in.mr);
-    std::pmr::string detail(in.mr), item(in.mr);
+    std::pmr::vector<std::uint32_t> dup_clusters(st.in.mr);
+    NumberConflicts conflicts(st);
     st.for_each_group_range([&](std::uint32_t group, std::uint32_t number, Range r) {
         if (r.end - r.begin < 2 || !st.reports_group(group)) return;
         const Spread where = spread(st, r, dup_clusters);
         if (!where.several_clusters) return;
         // Used in several clusters: left alone, whether reported or not.
         if (!st.conflicts.marked(number) || !st.flat) st.conflicts.mark(group, number);
-        if (!where.reported) return;
-        items.clear();
-        for (auto i = r.begin; i < r.end; ++i) {
-            const Use& u = st.use_at(i);
-            item.assign(in.strings.text(in.reported(u.cluster)));
-            item.append(" (");
-            item.append(in.describe_use(u));
-            item.append(")");
-            items.push_back(in.strings.text(in.strings.intern(item)));
-        }
-        detail.assign("number is used in more than one cluster: ");
-        join_list(items, detail);
-        st.add_row(
-            NewRow(Action::Conflict, group).number(number).detail(in.strings.intern(detail)));
+        if (where.reported) conflicts.report(group, number, r);
     });
 }
 
