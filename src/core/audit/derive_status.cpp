@@ -27,8 +27,11 @@ void rank_usage_tokens(PlanState& st) {
     for (const auto& k : kinds) st.token_text[k.token_order] = k.token;
 }
 
-std::uint32_t new_usage(PlanState& st, std::uint64_t mask) {
-    auto& tokens = st.tokens;
+std::uint32_t new_usage(PlanState& st, Range r, std::uint64_t mask) {
+    auto& tokens = st.tokens;  // reused: no allocation per usage
+    tokens.clear();
+    for (auto i = r.begin; i < r.end; ++i)
+        tokens.push_back(st.in.kinds[st.use_at(i).kind].token_order);
     std::sort(tokens.begin(), tokens.end());
     tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
     st.usage_buf.clear();
