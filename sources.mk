@@ -1,6 +1,9 @@
 # The one list of sources and tests, read by both the PGXS Makefile and CMake.
 # Core files: plain C++17, no PostgreSQL header (unit-tested on their own).
-CORE_SOURCES = src/core/number_reading.cpp src/core/text_clip.cpp src/core/request.cpp src/core/planner.cpp
+CORE_SOURCES = src/core/number_reading.cpp src/core/text_clip.cpp src/core/request.cpp src/core/planner.cpp \
+	src/core/audit/interner.cpp src/core/audit/inputs.cpp src/core/audit/plan_state.cpp \
+	src/core/audit/collect.cpp src/core/audit/derive_status.cpp src/core/audit/find_conflicts.cpp \
+	src/core/audit/audit_entries.cpp src/core/audit/add_missing.cpp src/core/audit/report.cpp
 # Backend files: the PostgreSQL-facing layer.
 BACKEND_SOURCES = src/backend/guard.cpp src/backend/context_resource.cpp src/backend/spi.cpp \
 	src/backend/resolve.cpp src/backend/locks.cpp src/backend/read_inputs.cpp \
@@ -13,4 +16,4 @@ REGRESS_TESTS = schema hierarchy bad_input flat_customer site_scope slc history 
 # Isolation specs (test/isolation/specs/NAME.spec), in run order.
 ISOLATION_TESTS = customer_waits disjoint_sites overlapping_sites nowait waiter_sees_work concurrent_insert snapshot_wait stale_runs rotating_sites provisioning_dml renumber_during_audit watch_progress tree_moves
 # GoogleTest sources of the core.
-UNIT_TEST_SOURCES = test/unit/number_reading_test.cpp test/unit/text_clip_test.cpp test/unit/request_test.cpp test/unit/planner_test.cpp
+UNIT_TEST_SOURCES = test/unit/number_reading_test.cpp test/unit/text_clip_test.cpp test/unit/request_test.cpp test/unit/planner_test.cpp test/unit/planner_steps_test.cpp

@@ -11,19 +11,14 @@
 #include <memory_resource>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
-#include <boost/container/flat_map.hpp>
-
+#include "core/audit/inputs.hpp"  // Id, OptText; the inputs the Planner keeps
 #include "core/chunked_vector.hpp"
 #include "core/request.hpp"
 #include "core/text_clip.hpp"
 
 namespace numaudit::core {
-
-using Id = std::int64_t;
-using OptText = std::optional<std::string_view>;
 
 // Details of skipped rows: a number a site needs that its customer holds,
 // or (flat customers) that another site holds; an entry that is no number.
@@ -175,55 +170,11 @@ class Planner {
 
   private:
     friend class RowTable;
-    struct Node;
-    struct Use;
-    struct Entry;
-    struct Kind;
-
-    // Strings stored once, each known by a dense id: an open-addressing hash
-    // table of ids over an arena (no node per string, no rehash of strings).
-    class Interner {
-      public:
-        Interner(std::pmr::memory_resource* mr, std::pmr::memory_resource* arena);
-        std::uint32_t intern(std::string_view s);
-        std::string_view text(std::uint32_t id) const noexcept { return texts_[id]; }
-        std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(texts_.size()); }
-
-      private:
-        void grow();
-        std::pmr::memory_resource* arena_;
-        ChunkedVector<std::string_view> texts_;
-        std::pmr::vector<std::uint64_t> slots_;  // hash << 32 | (id + 1); 0: empty
-    };
-
-    std::uint32_t node_slot(Id id) const;
-    // The id of text as a result row quotes it: cut to kMaxReportedText.
-    std::uint32_t reported(std::uint32_t string_id);
-    std::uint32_t reported(std::string_view text);
-    std::string_view describe_use(const Use& use);
     ResultRow row_of(const RowRecord& r) const;
 
-    std::pmr::memory_resource* mr_;
-    TextClip clip_;
-    DialPlan dial_plan_;
-    Scope scope_;
-    std::pmr::monotonic_buffer_resource arena_;
-    Interner strings_;              // kinds, clusters, statuses, usages, paths, details
-    Interner numbers_;              // single numbers
-    Interner objects_;              // device and service names
-    std::pmr::vector<Node> nodes_;  // slot 0 is the customer
-    // Few nodes and kinds: sorted flat maps beat hashing here.
-    template <class K, class V>
-    using FlatMap = boost::container::flat_map<K, V, std::less<K>,
-                                               std::pmr::polymorphic_allocator<std::pair<K, V>>>;
-    FlatMap<Id, std::uint32_t> node_slots_;
-    std::pmr::vector<Kind> kinds_;
-    FlatMap<std::string_view, std::uint32_t> kind_ids_;
-    FlatMap<Id, std::uint32_t> usage_digests_;  // entry id -> string id (rare)
-    ChunkedVector<Use> uses_;
-    ChunkedVector<Entry> entries_;
-    std::pmr::string buffer_;
-    std::pmr::string read_buffer_;  // read_number's, for an escaped backslash-plus
+    // The tree, kinds, uses and entries, and every string a row quotes. The
+    // audit's steps are in core/audit/ (steps.hpp), run in order by plan().
+    audit::Inputs in_;
 };
 
 }  // namespace numaudit::core
