@@ -13,6 +13,7 @@
 //  * The session plan: a flat customer's site-scope run is planned once by
 //    its first unit and kept across the commits for the later units.
 #include <algorithm>
+#include <exception>
 #include <optional>
 #include <string>
 #include <vector>
@@ -320,7 +321,8 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
         summary = dry_summary(req, audit_unit(unit, [](const core::ResultRow&) {}));
     } else {
         if (req.nowait) lock_for_audit(req.customer, req.scope, req.selected, true);
-        forget_run_plan();  // of an earlier run of this session that did not end
+        // The plan of an earlier run of this session that did not end.
+        pg_call([]() noexcept { forget_run_plan(); });
         std::vector<std::int64_t> reaped;
         exec(Stmt::ReapStaleRuns, Args{}, [&](const Batch& b) {
             for (int i = 0; i < b.rows; ++i) reaped.push_back(b.at(i, col::Id::id).num);
@@ -507,7 +509,7 @@ void forget_run_plan() noexcept {
 }
 
 core::Counts audit_run_plan(const UnitRequest& req) {
-    forget_run_plan();
+    pg_call([]() noexcept { forget_run_plan(); });
     RunPlan rp;
     pg_call([&]() noexcept {
         rp.cxt =
@@ -515,6 +517,7 @@ core::Counts audit_run_plan(const UnitRequest& req) {
     });
     rp.run_id = req.run_id;
     core::Counts counts;
+    std::exception_ptr failed;
     try {
         void* place = nullptr;
         pg_call([&]() noexcept { place = MemoryContextAlloc(rp.cxt, sizeof(ContextResource)); });
@@ -554,10 +557,12 @@ core::Counts audit_run_plan(const UnitRequest& req) {
         write_history(req.run_id, plan, mine, *rp.emitted, batch, rp.mr);
         pg_call([&]() noexcept { MemoryContextDelete(batch); });
     } catch (...) {
+        failed = std::current_exception();  // cleaned up below, outside the handler
+    }
+    if (failed) {
         if (rp.mr) rp.mr->stop_freeing();
-        // Inside a catch block: a PostgreSQL error must not longjmp out of it.
         pg_call([&]() noexcept { MemoryContextDelete(rp.cxt); });
-        throw;
+        std::rethrow_exception(failed);
     }
     g_run_plan = rp;
     return counts;

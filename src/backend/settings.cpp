@@ -61,9 +61,11 @@ void check_settings() {
 }
 
 void define_settings() {
-    // A value waiting in a placeholder, before the real setting exists.
+    // A value waiting in a placeholder, before the real setting exists. A C
+    // string: this runs in _PG_init, with no C++ guard around it (PostgreSQL
+    // errors may pass, so nothing here may need a destructor or throw).
     const char* pending = GetConfigOption("numaudit.max_memory", true, false);
-    std::string waiting = pending ? pending : "";
+    char* waiting = pending && pending[0] ? pstrdup(pending) : nullptr;
     DefineCustomIntVariable(
         "numaudit.max_memory",
         "Memory one audit may use for its working data, in MB (0: no limit).",
@@ -80,13 +82,14 @@ void define_settings() {
         &g_fault_injection, static_cast<int>(FaultInjection::Off), kFaultInjectionOptions,
         PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("numaudit");
-    if (!waiting.empty()) {
+    if (waiting) {
         int value = 0;
         const char* hint = nullptr;
-        if (!parse_int(waiting.c_str(), &value, GUC_UNIT_MB, &hint) || value < 0 ||
+        if (!parse_int(waiting, &value, GUC_UNIT_MB, &hint) || value < 0 ||
             value > INT_MAX / 1024) {
-            snprintf(g_invalid_max_memory, sizeof g_invalid_max_memory, "%s", waiting.c_str());
+            snprintf(g_invalid_max_memory, sizeof g_invalid_max_memory, "%s", waiting);
         }
+        pfree(waiting);
     }
 }
 

@@ -3,9 +3,10 @@
 //
 // A statement's definition says its SQL, the types of its arguments ($1 ..
 // $n, n <= kMaxArgs) and how many columns its result has (kNoResult for none);
-// spi.cpp checks that count when it prepares the statement, so a result
-// whose shape drifts from its col:: struct is an internal error at once
-// rather than a wrong value read. Result cells are read by name:
+// spi.cpp checks that count when it prepares the statement, so a column
+// added or removed without its col:: struct is an internal error at once
+// (two columns swapped are not caught: keep each col:: struct beside its
+// SQL). Result cells are read by name:
 // b.at(r, col::Entry::usage), never by a bare position.
 #pragma once
 

@@ -221,11 +221,16 @@ TEST(PlanState, SlcGroupsAreNodesReportedWhereAudited) {
     EXPECT_FALSE(st.reports_group(s.slot(kCust)));
 }
 
-TEST(PlanState, SlcWithScopeCustomerAuditsNothing) {
-    // Refused by the backend (SPEC: 55000); the core audits nowhere.
-    Steps s(DialPlan::Slc, Scope::Customer);
-    PlanState& st = s.start();
-    for (Id id : {kCust, kLondon, kParis, kRome}) EXPECT_FALSE(st.audited(s.slot(id))) << id;
+TEST(PlanState, SlcWithScopeCustomerIsRefused) {
+    // SPEC: an slc customer is audited site by site (the backend refuses
+    // scope customer with 55000 before anything is read); the core refuses
+    // it too, so no plan exists for a combination no rule covers.
+    try {
+        Steps s(DialPlan::Slc, Scope::Customer);
+        FAIL() << "an slc customer was planned with scope customer";
+    } catch (const AuditError& e) {
+        EXPECT_STREQ(e.sqlstate(), "55000");
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -26,6 +26,12 @@ Inputs::Inputs(std::pmr::memory_resource* mr_, DialPlan plan, Scope scope_, Id c
       entries(mr_),
       buffer(mr_),
       read_buffer(mr_) {
+    // SPEC §3: an slc customer's sites own their numbers and are audited one
+    // by one; the backend refuses scope customer before anything is read.
+    if (plan == DialPlan::Slc && scope_ == Scope::Customer)
+        throw AuditError(sqlstate::kObjectNotInPrerequisiteState,
+                         "an slc customer cannot be audited with scope customer", {},
+                         "Use scope 'site'.");
     nodes.push_back(Node{customer_id, kNone, strings.intern(customer_path), false, false});
     node_slots.emplace(customer_id, 0);
 }
