@@ -1,2 +1,2 @@
 CREATE FUNCTION bench.run_old(customer text, scope text, sites text[] DEFAULT NULL::text[], dry_run boolean DEFAULT false, nowait boolean DEFAULT false) RETURNS TABLE (hierarchy text, site text, internal_number text, action text, old_status text, old_usage text, new_status text, new_usage text, detail text) LANGUAGE C VOLATILE PARALLEL UNSAFE
-                  SET search_path = pg_catalog, pg_temp AS '$libdir/numaudit_old020', 'numaudit_run'
+                  SET search_path = pg_catalog, pg_temp AS '$libdir/numaudit_pre11', 'numaudit_run'
