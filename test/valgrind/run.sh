@@ -2,7 +2,8 @@
 # Runs the pg_regress and isolation suites against a server running under
 # valgrind memcheck, and fails if any error valgrind reports has a frame in
 # numaudit.so. PostgreSQL's own known false positives are suppressed by
-# test/valgrind/postgres.supp. Slow (tens of minutes): not part of CI.
+# test/valgrind/postgres.supp. Slow (about 5 to 9 minutes): ctest `valgrind`
+# runs it in the full suite, not in the quick tier.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${NUMAUDIT_VG_DIR:-/tmp/numaudit-pg-valgrind}
