@@ -65,6 +65,9 @@ SQL
 }
 
 # --- 1. uses() before and after the update -----------------------------------
+# (READIDX_FROM=2 or 3 starts there; 2 needs the database a run with
+# READIDX_KEEP=1 left.)
+if [ "${READIDX_FROM:-1}" -le 1 ]; then
 t0=$(date +%s.%N)
 fresh_db $DB "VERSION '0.3.0'" "$SIZE"
 log "$SIZE entries generated and loaded at 0.3.0 in $(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $t0}") s"
@@ -89,13 +92,15 @@ SET auto_explain.log_timing = off;
 SET auto_explain.log_level = notice;
 SELECT count(*) FROM numaudit.uses('Bench', '2000000000');
 SQL
+fi
 
 # --- 2. bulk load of 100,000 device lines ------------------------------------
+if [ "${READIDX_FROM:-1}" -le 2 ]; then
 q $DB "DROP TABLE IF EXISTS bench.stage;
        CREATE TABLE bench.stage AS
        SELECT device_id, line_index + 100 AS line_index, pattern, partition
-         FROM numaudit.device_line ORDER BY device_id, line_index LIMIT 100000;
-       VACUUM ANALYZE bench.stage" >/dev/null
+         FROM numaudit.device_line ORDER BY device_id, line_index LIMIT 100000" >/dev/null
+q $DB "VACUUM ANALYZE bench.stage" >/dev/null
 load_lines() {  # with|without
     local drop=""
     [ "$1" = without ] && drop="DROP INDEX numaudit.device_line_pattern_read_idx;"
@@ -116,10 +121,13 @@ for i in 1 2 3; do
     without+=("$(load_lines without)")
 done
 log "bulk load of 100,000 device lines (INSERT ... SELECT), s: with the index ${with[*]}; without ${without[*]}"
+fi
 
 # --- 3. numaudit.run's first audit at 100,000 entries -------------------------
 fresh_db $DB100K "" 100000
-q $DB100K "TRUNCATE numaudit.audit_change, numaudit.audit_run, numaudit.number; VACUUM (ANALYZE) numaudit.number; CHECKPOINT" >/dev/null
+q $DB100K "TRUNCATE numaudit.audit_change, numaudit.audit_run, numaudit.number" >/dev/null
+q $DB100K "VACUUM (ANALYZE) numaudit.number" >/dev/null
+q $DB100K "CHECKPOINT" >/dev/null
 first_audit() {  # with|without
     local drop=""
     [ "$1" = without ] && drop="DROP INDEX numaudit.number_internal_number_read_idx;"
