@@ -214,3 +214,25 @@ SELECT pg_temp.scans($$SELECT v.id FROM numaudit.service v
 SELECT pg_temp.scans($$SELECT n.id FROM numaudit.number n
     WHERE left(btrim(n.internal_number, E' \t\n\r'), 60) = '1001' AND n.hierarchy_id = 4$$);
 RESET enable_seqscan;
+-- The indexes' key is pg_catalog's alone: a loader granted only the tables
+-- (no numaudit function) still writes lines, services and entries.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_numaudit_loader;
+RESET client_min_messages;
+CREATE ROLE regress_numaudit_loader;
+GRANT USAGE ON SCHEMA numaudit TO regress_numaudit_loader;
+GRANT INSERT ON numaudit.device_line, numaudit.service, numaudit.number TO regress_numaudit_loader;
+GRANT USAGE ON SEQUENCE numaudit.number_id_seq TO regress_numaudit_loader;
+SET ROLE regress_numaudit_loader;
+INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES (1, 9, E' \\+4420009\t');
+INSERT INTO numaudit.service (id, hierarchy_id, cluster, kind, name, pattern) VALUES (9, 4, 'CL1', 'meet_me', 'MM9', ' 5009');
+INSERT INTO numaudit.number (hierarchy_id, internal_number) VALUES (4, ' 5009');
+RESET ROLE;
+SELECT kind, name, line_index, site FROM numaudit.uses('H.R.Acme', '+4420009')
+UNION ALL
+SELECT kind, name, line_index, site FROM numaudit.uses('H.R.Acme', '5009')
+ ORDER BY name;
+REVOKE ALL ON numaudit.device_line, numaudit.service, numaudit.number FROM regress_numaudit_loader;
+REVOKE ALL ON SEQUENCE numaudit.number_id_seq FROM regress_numaudit_loader;
+REVOKE USAGE ON SCHEMA numaudit FROM regress_numaudit_loader;
+DROP ROLE regress_numaudit_loader;
