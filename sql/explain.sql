@@ -150,3 +150,89 @@ SELECT c.relname, c.relkind, coalesce(nullif(e.cond, ''), '(all rows)') AS dumpe
   JOIN pg_class c ON c.oid = e.oid
  WHERE x.extname = 'numaudit'
  ORDER BY c.relkind, c.relname;
+
+-- uses() looks numbers up by how they read (0.4.0: the read-number indexes
+-- device_line_pattern_read_idx and service_pattern_read_idx, then the
+-- customer and its sites). Padded and escaped patterns are found; a
+-- backslash that is no "\+" is not; another customer's uses never show.
+INSERT INTO numaudit.device_line (device_id, line_index, pattern, partition) VALUES
+    (1, 3, E' 5001\t', ''),                   -- London, padded
+    (2, 2, E'\r\n\\+4420001 ', ''),           -- Paris, escaped and padded
+    (3, 2, repeat(' ', 100) || '5001', ''),   -- Paris, padded past the key's 60 characters
+    (3, 3, '\5001', ''),                      -- invalid: its key is that of "\" || 5001
+    (3, 4, repeat('5', 1048576), ''),         -- 1 MB: no number, a short key
+    (7, 2, ' 5001', '');                      -- the other Acme (H.S.Acme)
+INSERT INTO numaudit.service (id, hierarchy_id, cluster, kind, name, pattern, partition) VALUES
+    (4, 3, 'CL1', 'hunt_pilot', 'HP-5001', E'\n5001\n', ''),  -- the customer itself
+    (5, 10, 'CL1', 'hunt_pilot', 'HP-other', '5001', ''),    -- the other Acme
+    (6, 4, 'CL1', 'call_park', 'CP-50XX', ' 50XX', '');      -- a wildcard
+SELECT kind, name, length(pattern) AS pattern_length, line_index, owner, site
+  FROM numaudit.uses('H.R.Acme', ' 5001');
+SELECT kind, name, cluster, replace(replace(pattern, E'\r', '\r'), E'\n', '\n') AS pattern, owner, site
+  FROM numaudit.uses('H.R.Acme', '\+4420001');
+SELECT kind, name, owner FROM numaudit.uses('H.S.Acme', E'5001\n');
+-- For every number any pattern stands for, uses() lists exactly what a
+-- reading of every pattern of the customer and its sites finds.
+WITH numbers AS (
+    SELECT numaudit.pattern_number(pattern) AS n FROM numaudit.device_line
+    UNION
+    SELECT numaudit.pattern_number(pattern) FROM numaudit.service),
+scanned AS (
+    SELECT x.n, d.kind, d.name, l.line_index, l.pattern
+      FROM numbers x, numaudit.device_line l JOIN numaudit.device d ON d.id = l.device_id
+      JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+     WHERE (h.id = 3 OR h.parent_id = 3) AND numaudit.pattern_number(l.pattern) = x.n
+    UNION ALL
+    SELECT x.n, v.kind, v.name, NULL, v.pattern
+      FROM numbers x, numaudit.service v JOIN numaudit.hierarchy h ON h.id = v.hierarchy_id
+     WHERE (h.id = 3 OR h.parent_id = 3) AND numaudit.pattern_number(v.pattern) = x.n),
+listed AS (
+    SELECT x.n, u.kind, u.name, u.line_index, u.pattern
+      FROM numbers x, numaudit.uses('H.R.Acme', x.n) u WHERE x.n IS NOT NULL)
+SELECT (SELECT count(*) FROM numbers WHERE n IS NOT NULL) AS numbers,
+       (SELECT count(*) FROM listed) AS uses,
+       (SELECT count(*) FROM (SELECT * FROM scanned EXCEPT ALL SELECT * FROM listed) m) AS missed,
+       (SELECT count(*) FROM (SELECT * FROM listed EXCEPT ALL SELECT * FROM scanned) e) AS extra;
+-- The lookup is an index scan: its key is the indexed expression (the plan's
+-- scan nodes; the key's whitespace characters would break its lines).
+CREATE FUNCTION pg_temp.scans(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        IF line ~ 'Scan' THEN
+            RETURN NEXT line;
+        END IF;
+    END LOOP;
+END
+$$;
+SET enable_seqscan = off;
+SELECT pg_temp.scans($$SELECT l.device_id FROM numaudit.device_line l
+    WHERE left(btrim(l.pattern, E' \t\n\r'), 60) = ANY (ARRAY['+4420001', '\+4420001'])$$);
+SELECT pg_temp.scans($$SELECT v.id FROM numaudit.service v
+    WHERE left(btrim(v.pattern, E' \t\n\r'), 60) = ANY (ARRAY['5001', '\5001'])$$);
+SELECT pg_temp.scans($$SELECT n.id FROM numaudit.number n
+    WHERE left(btrim(n.internal_number, E' \t\n\r'), 60) = '1001' AND n.hierarchy_id = 4$$);
+RESET enable_seqscan;
+-- The indexes' key is pg_catalog's alone: a loader granted only the tables
+-- (no numaudit function) still writes lines, services and entries.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS regress_numaudit_loader;
+RESET client_min_messages;
+CREATE ROLE regress_numaudit_loader;
+GRANT USAGE ON SCHEMA numaudit TO regress_numaudit_loader;
+GRANT INSERT ON numaudit.device_line, numaudit.service, numaudit.number TO regress_numaudit_loader;
+GRANT USAGE ON SEQUENCE numaudit.number_id_seq TO regress_numaudit_loader;
+SET ROLE regress_numaudit_loader;
+INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES (1, 9, E' \\+4420009\t');
+INSERT INTO numaudit.service (id, hierarchy_id, cluster, kind, name, pattern) VALUES (9, 4, 'CL1', 'meet_me', 'MM9', ' 5009');
+INSERT INTO numaudit.number (hierarchy_id, internal_number) VALUES (4, ' 5009');
+RESET ROLE;
+SELECT kind, name, line_index, site FROM numaudit.uses('H.R.Acme', '+4420009')
+UNION ALL
+SELECT kind, name, line_index, site FROM numaudit.uses('H.R.Acme', '5009')
+ ORDER BY name;
+REVOKE ALL ON numaudit.device_line, numaudit.service, numaudit.number FROM regress_numaudit_loader;
+REVOKE ALL ON SEQUENCE numaudit.number_id_seq FROM regress_numaudit_loader;
+REVOKE USAGE ON SCHEMA numaudit FROM regress_numaudit_loader;
+DROP ROLE regress_numaudit_loader;

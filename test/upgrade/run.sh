@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Upgrade test, against the running test cluster (PGHOST/PGPORT/PGUSER). For
-# each older version (0.1.0 and 0.2.0):
+# each older version (0.1.0, 0.2.0 and 0.3.0):
 #   1. A database at that version with data and history keeps working with
 #      the new library before it is updated (the library serves every version).
 #   2. ALTER EXTENSION numaudit UPDATE brings it to the default version with
@@ -8,7 +8,9 @@
 #      equal to a fresh CREATE EXTENSION (test/upgrade/catalog.sql).
 #   3. After the update, audits give the same rows as in a fresh database with
 #      the same data, and the newer functions work.
-# Then 4. rows written before 0.3.0 that break its tree rules: one WARNING.
+# Then 4. rows written before 0.3.0 that break its tree rules: one WARNING;
+# 5. a 0.3.0 database with 1 MB patterns and entries builds the read-number
+# indexes of 0.4.0 (their keys are cut to 60 characters).
 set -euo pipefail
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$REPO_DIR/test/scripts/checks.sh"
@@ -73,8 +75,11 @@ upgrade_from() {  # version
                 -c "PREPARE TRANSACTION 'numaudit_upgrade'" -c "COMMIT PREPARED 'numaudit_upgrade'" \
                 -c "SELECT 'prepared'" 2>&1 | tail -1)"
     fi
-    # A DBA granted the procedure to a scheduler role of its own.
-    q $OLD "GRANT EXECUTE ON PROCEDURE numaudit.audit(text, text, text[]) TO $GRANTEE" >/dev/null
+    # A DBA granted the procedure to a scheduler role of its own (before
+    # 0.3.0 it had no dry_run and nowait).
+    local old_audit="numaudit.audit(text, text, text[], boolean, boolean)"
+    case $from in 0.1.0 | 0.2.0) old_audit="numaudit.audit(text, text, text[])" ;; esac
+    q $OLD "GRANT EXECUTE ON PROCEDURE $old_audit TO $GRANTEE" >/dev/null
     before=$(data_sums $OLD)
 
     # --- 2. the update
@@ -134,7 +139,7 @@ upgrade_from() {  # version
 
 q postgres "DROP ROLE IF EXISTS $GRANTEE" >/dev/null 2>&1 || true
 q postgres "CREATE ROLE $GRANTEE NOLOGIN" >/dev/null
-for from in 0.1.0 0.2.0; do upgrade_from $from; done
+for from in 0.1.0 0.2.0 0.3.0; do upgrade_from $from; done
 
 # --- 4. rows that break the tree rules of 0.3.0 --------------------------------
 # A database at 0.2.0 whose hierarchy breaks the rules (written before 0.3.0):
@@ -175,6 +180,28 @@ check_eq "check_hierarchy() lists them after the update" "56" \
 check_eq "a write that does not touch a broken rule still works" "UPDATE 1" \
     "$(psql_ -d $TREE -c "UPDATE numaudit.hierarchy SET number_management = false WHERE id = 5" 2>&1)"
 "$PG_BINDIR/dropdb" --if-exists $TREE
+
+# --- 5. hostile values when the read-number indexes are built -----------------
+BIG=numaudit_upgrade_big
+trap 'cleanup; "$PG_BINDIR/dropdb" --if-exists $BIG 2>/dev/null || true' EXIT
+"$PG_BINDIR/dropdb" --if-exists $BIG 2>/dev/null
+"$PG_BINDIR/createdb" $BIG
+q $BIG "CREATE EXTENSION numaudit VERSION '0.3.0'" >/dev/null
+q $BIG "INSERT INTO numaudit.hierarchy (id, parent_id, name, kind) VALUES
+    (1, NULL, 'P', 'provider'), (2, 1, 'R', 'reseller'), (3, 2, 'Acme', 'customer'), (4, 3, 'A', 'site');
+  INSERT INTO numaudit.device (id, hierarchy_id, cluster, kind, name) VALUES (1, 4, 'CL1', 'phone', 'SEP1');
+  INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES
+    (1, 1, repeat('7', 1048576)), (1, 2, repeat(' ', 1048576) || '\+4420' || repeat(E'\t', 1048576)),
+    (1, 3, md5(random()::text) || repeat(md5(random()::text), 30000));
+  INSERT INTO numaudit.service (hierarchy_id, cluster, kind, name, pattern) VALUES
+    (4, 'CL1', 'hunt_pilot', 'HP', repeat('X', 1048576)), (4, 'CL1', 'hunt_pilot', 'HP2', ' +4420');
+  INSERT INTO numaudit.number (hierarchy_id, internal_number) VALUES
+    (4, repeat('8', 200000)), (4, repeat(' ', 100000) || '5001')" >/dev/null
+check_eq "a 0.3.0 database with 1 MB patterns and entries updates" "$CONTROL" \
+    "$(q $BIG "ALTER EXTENSION numaudit UPDATE" >/dev/null 2>&1; q $BIG "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
+check_eq "and uses() finds the padded uses of +4420 through its indexes" "HP2|2" \
+    "$(q $BIG "SELECT string_agg(coalesce(line_index::text, name), '|' ORDER BY line_index NULLS FIRST) FROM numaudit.uses('Acme', '+4420')")"
+"$PG_BINDIR/dropdb" --if-exists $BIG
 
 # The packaging says the same version everywhere.
 control=$CONTROL
