@@ -23,26 +23,27 @@ const char* action_name(Action action) noexcept {
 // ---------------------------------------------------------------------------
 // RowTable
 
-ResultRow RowTable::operator[](std::size_t i) const { return source_->row_of(records_[i]); }
+ResultRow RowTable::operator[](std::size_t i) const {
+    return to_result_row(source_->in_, records_[i]);
+}
 
 Id RowTable::node_id(std::size_t i) const noexcept {
     return source_->in_.nodes[records_[i].node].id;
 }
 
-ResultRow Planner::row_of(const RowRecord& r) const {
-    const audit::Interner& strings = in_.strings;
+ResultRow to_result_row(const audit::Inputs& in, const RowRecord& r) {
+    const audit::Interner& strings = in.strings;
     auto text = [&](std::uint32_t id) -> OptText {
         if (id == RowRecord::kNone) return std::nullopt;
         return strings.text(id);
     };
-    const audit::Node& node = in_.nodes[r.node];
+    const audit::Node& node = in.nodes[r.node];
     ResultRow row;
     row.action = r.action;
     row.hierarchy = strings.text(node.path);
     row.site = node.is_site ? OptText(strings.text(node.name)) : std::nullopt;
     if (r.number != RowRecord::kNone)
-        row.internal_number =
-            r.number_is_text ? strings.text(r.number) : in_.numbers.text(r.number);
+        row.internal_number = r.number_is_text ? strings.text(r.number) : in.numbers.text(r.number);
     row.old_status = text(r.old_status);
     row.old_usage = text(r.old_usage);
     row.new_status = text(r.new_status);

@@ -139,6 +139,10 @@ struct Plan {
     std::pmr::vector<std::pair<Id, std::int64_t>> unchanged_by_node;
 };
 
+// A stored row as a result row: its ids resolved in the inputs' strings
+// (valid while the inputs live).
+ResultRow to_result_row(const audit::Inputs& in, const RowRecord& r);
+
 class Planner {
   public:
     // `customer_path` is the customer's dotted path; site paths extend it.
@@ -170,7 +174,6 @@ class Planner {
 
   private:
     friend class RowTable;
-    ResultRow row_of(const RowRecord& r) const;
 
     // The tree, kinds, uses and entries, and every string a row quotes. The
     // audit's steps are in core/audit/ (steps.hpp), run in order by plan().

@@ -84,23 +84,12 @@ class Steps {
 
     std::size_t rows() { return out.rows.records().size(); }
     RowText row(std::size_t i) {
-        const RowRecord& r = out.rows.records()[i];
-        auto text = [&](std::uint32_t id) -> Opt {
-            if (id == kNone) return std::nullopt;
-            return std::string(in.strings.text(id));
-        };
-        RowText t;
-        t.action = action_name(r.action);
-        t.node = std::string(in.strings.text(in.nodes[r.node].path));
-        if (r.number != kNone)
-            t.number = std::string(r.number_is_text ? in.strings.text(r.number)
-                                                    : in.numbers.text(r.number));
-        t.old_status = text(r.old_status);
-        t.old_usage = text(r.old_usage);
-        t.new_status = text(r.new_status);
-        t.new_usage = text(r.new_usage);
-        t.detail = text(r.detail);
-        return t;
+        const ResultRow r = to_result_row(in, out.rows.records()[i]);
+        auto own = [](const OptText& t) -> Opt { return t ? Opt(std::string(*t)) : std::nullopt; };
+        return RowText{action_name(r.action),  std::string(r.hierarchy),
+                       own(r.internal_number), own(r.old_status),
+                       own(r.old_usage),       own(r.new_status),
+                       own(r.new_usage),       own(r.detail)};
     }
     std::string usage_text(std::uint32_t id) {
         return id == kNone ? "NULL" : std::string(in.strings.text(id));
