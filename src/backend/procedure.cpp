@@ -357,36 +357,37 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
 
 // _audit_step(run_id, unit[, nowait]): audits one unit of a run in the
 // caller's transaction and adds its counts to the run.
-Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
-    std::int64_t run_id = PG_GETARG_INT64(0);
-    std::int64_t unit_id = PG_GETARG_INT64(1);
-    const bool nowait = PG_NARGS() > 2 && PG_GETARG_BOOL(2);  // STRICT: never NULL
-    spi_connect();
-    std::string scope_text, status;
+// What _audit_step needs to know of its run, read back from audit_run:
+// the customer as it is now, the scope, and the unit's site if it is one.
+struct StepRun {
     Request req;
     std::optional<std::string> site_name;
-    bool found = false, customer_found = false;
     int named_sites = 0;
-    {
-        Args args;
-        args.values[0] = Int64GetDatum(run_id);
-        args.values[1] = Int64GetDatum(unit_id);
-        scan(Stmt::RunInfo, args, [&](const Batch& b) {
-            found = true;
-            using C = col::RunInfo;
-            scope_text = std::string(b.at(0, C::scope).text());
-            status = std::string(b.at(0, C::status).text());
-            req.customer.path = std::string(b.at(0, C::customer).text());
-            customer_found = !b.at(0, C::customer_id).null;
-            if (!customer_found) return;
-            req.customer.id = b.at(0, C::customer_id).num;
-            req.customer.number_management = b.at(0, C::number_management).num != 0;
-            req.customer.dial_plan =
-                b.at(0, C::dial_plan).text() == "slc" ? core::DialPlan::Slc : core::DialPlan::Flat;
-            if (auto name = b.at(0, C::site_name).opt_text()) site_name = std::string(*name);
-            named_sites = static_cast<int>(b.at(0, C::named_sites).num);
-        });
-    }
+};
+
+StepRun read_step_run(std::int64_t run_id, std::int64_t unit_id) {
+    StepRun run;
+    Request& req = run.req;
+    std::string scope_text, status;
+    bool found = false, customer_found = false;
+    Args args;
+    args.values[0] = Int64GetDatum(run_id);
+    args.values[1] = Int64GetDatum(unit_id);
+    scan(Stmt::RunInfo, args, [&](const Batch& b) {
+        found = true;
+        using C = col::RunInfo;
+        scope_text = std::string(b.at(0, C::scope).text());
+        status = std::string(b.at(0, C::status).text());
+        req.customer.path = std::string(b.at(0, C::customer).text());
+        customer_found = !b.at(0, C::customer_id).null;
+        if (!customer_found) return;
+        req.customer.id = b.at(0, C::customer_id).num;
+        req.customer.number_management = b.at(0, C::number_management).num != 0;
+        req.customer.dial_plan =
+            b.at(0, C::dial_plan).text() == "slc" ? core::DialPlan::Slc : core::DialPlan::Flat;
+        if (auto name = b.at(0, C::site_name).opt_text()) run.site_name = std::string(*name);
+        run.named_sites = static_cast<int>(b.at(0, C::named_sites).num);
+    });
     if (!found)
         throw core::AuditError(core::sqlstate::kUndefinedObject,
                                "audit run " + std::to_string(run_id) + " does not exist");
@@ -398,6 +399,18 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
                                "customer " + quoted_name(req.customer.path) + " no longer exists");
     req.scope = core::parse_scope(std::string_view(scope_text));
     check_auditable(req.customer, req.scope);
+    return run;
+}
+
+Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
+    std::int64_t run_id = PG_GETARG_INT64(0);
+    std::int64_t unit_id = PG_GETARG_INT64(1);
+    const bool nowait = PG_NARGS() > 2 && PG_GETARG_BOOL(2);  // STRICT: never NULL
+    spi_connect();
+    StepRun run = read_step_run(run_id, unit_id);
+    Request& req = run.req;
+    const std::optional<std::string>& site_name = run.site_name;
+    const int named_sites = run.named_sites;
     const bool flat = req.customer.dial_plan == core::DialPlan::Flat;
     int done = 0;
     core::Counts counts;
