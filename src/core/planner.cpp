@@ -71,9 +71,12 @@ void Planner::add_site(Id id, std::string_view name, bool selected) {
 }
 
 void Planner::add_use(Id owner, std::string_view cluster, std::string_view kind,
-                      std::string_view object_name, int line_index, std::string_view pattern) {
-    in_.add_use(owner, cluster, kind, object_name, line_index, pattern);
+                      std::string_view object_name, int line_index, std::string_view pattern,
+                      UseRole role) {
+    in_.add_use(owner, cluster, kind, object_name, line_index, pattern, role == UseRole::Context);
 }
+
+void Planner::focus_only() noexcept { in_.focus_only = true; }
 
 void Planner::add_entry(Id id, Id holder, std::string_view number, std::string_view status,
                         OptText usage, OptText usage_digest) {
@@ -88,6 +91,7 @@ Plan Planner::plan(const std::function<void()>& check_interrupts) {
     audit::PlanState st(in_, out, check_interrupts);
     audit::rank_usage_tokens(st);
     audit::collect_uses(st);
+    audit::find_focus(st);
     audit::find_duplicate_devices(st);
     audit::find_numbers_in_several_clusters(st);
     audit::collect_entries(st);

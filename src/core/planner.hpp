@@ -72,6 +72,12 @@ struct ResultRow {
 
 class Planner;
 
+// What a use given to the Planner is for (see Planner::focus_only()): a Focus
+// use is one the plan is about; a Context use is given only so that the rules
+// that look at a whole device (every copy of a device of the same kind and
+// name) see all of it. Without focus_only() every use counts as Focus.
+enum class UseRole : std::uint8_t { Focus, Context };
+
 // A result row as the planner stores it: ids into the planner's string
 // tables (a million rows in 32 bytes each, not 200).
 struct RowRecord {
@@ -160,13 +166,30 @@ class Planner {
     // A device line (line_index >= 0) or a service (line_index < 0). The
     // pattern is read as SPEC §3 "Reading numbers" says.
     void add_use(Id owner, std::string_view cluster, std::string_view kind,
-                 std::string_view object_name, int line_index, std::string_view pattern);
+                 std::string_view object_name, int line_index, std::string_view pattern,
+                 UseRole role = UseRole::Focus);
     // An inventory entry; `number` is its internal_number as stored, read as
     // patterns are. `usage_digest` given: `usage` is only the start of a
     // longer value (which never equals a derived usage), and the digest is
     // what its update matches the entry's usage with.
     void add_entry(Id id, Id holder, std::string_view number, std::string_view status,
                    OptText usage, OptText usage_digest = std::nullopt);
+
+    // Focus mode, for an incremental audit (SPEC §4), which plans a subset of
+    // the customer: the plan covers only the numbers *in focus*, those some
+    // Focus use or some entry reads as. A number not in focus is never added,
+    // updated or reported (no added, updated or skipped row, no "used in more
+    // than one cluster" conflict, no "held at ..." row), and a wildcard or
+    // invalid Context use is not reported; counts count what the rows report,
+    // and unchanged the entries given (all of them are in focus). Duplicate-
+    // device conflicts are reported as always: they describe the copies of a
+    // device, which the caller gives whole. The plan then equals the full
+    // plan restricted to those numbers provided the caller gives every use
+    // and entry of each number in focus, and every line of every device that
+    // has a line among the uses (the devices with every copy: as Context
+    // when not in focus). Call before plan(); without it Context uses count
+    // as Focus and the plan is the full audit's.
+    void focus_only() noexcept;
 
     // Runs the audit. `check_interrupts` is called now and then; it may throw
     // to abandon the work (the backend uses it for query cancel).

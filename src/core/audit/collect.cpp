@@ -33,7 +33,8 @@ void Inputs::add_site(Id id, std::string_view name, bool selected) {
 }
 
 void Inputs::add_use(Id owner, std::string_view cluster, std::string_view kind,
-                     std::string_view object_name, int line_index, std::string_view pattern) {
+                     std::string_view object_name, int line_index, std::string_view pattern,
+                     bool context) {
     auto k = kind_ids.find(kind);
     if (k == kind_ids.end())
         throw AuditError(sqlstate::kInternalError, "numaudit: use of unknown kind \"" +
@@ -46,7 +47,8 @@ void Inputs::add_use(Id owner, std::string_view cluster, std::string_view kind,
             strings.intern(cluster),
             objects.intern(object_name),
             kNone,
-            read.kind};
+            read.kind,
+            context};
     if (read.kind == NumberKind::Number)
         use.number = numbers.intern(read.text);
     else
@@ -106,6 +108,16 @@ void collect_uses(PlanState& st) {
                       });
         st.ticker.tick();
     }
+}
+
+void find_focus(PlanState& st) {
+    if (!st.focus) return;
+    auto& focus = st.focus_numbers;
+    focus.assign(st.n_numbers, false);
+    for (const auto& u : st.in.uses)
+        if (u.number != kNone && !u.context) focus[u.number] = true;
+    for (const auto& e : st.in.entries)
+        if (e.number != kNone) focus[e.number] = true;
 }
 
 void collect_entries(PlanState& st) {

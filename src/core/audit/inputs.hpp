@@ -61,6 +61,7 @@ struct Use {
     std::uint32_t object;   // object id
     std::uint32_t pattern;  // string id of a wildcard or invalid pattern's reported text
     NumberKind reading;
+    bool context;  // given as context only (UseRole::Context; matters in focus mode)
 };
 
 // An inventory entry.
@@ -87,7 +88,8 @@ struct Inputs {
                         int rank);
     void add_site(Id id, std::string_view name, bool selected);
     void add_use(Id owner, std::string_view cluster, std::string_view kind,
-                 std::string_view object_name, int line_index, std::string_view pattern);
+                 std::string_view object_name, int line_index, std::string_view pattern,
+                 bool context = false);
     void add_entry(Id id, Id holder, std::string_view number, std::string_view status,
                    OptText usage, OptText usage_digest);
 
@@ -106,6 +108,7 @@ struct Inputs {
     TextClip clip;
     DialPlan dial_plan;
     Scope scope;
+    bool focus_only = false;  // Planner::focus_only()
     std::pmr::monotonic_buffer_resource arena;
     Interner strings;              // kinds, clusters, statuses, usages, paths, details
     Interner numbers;              // single numbers

@@ -18,6 +18,7 @@ PlanState::PlanState(Inputs& inputs, Plan& plan, const std::function<void()>& ch
       out(plan),
       ticker(check_interrupts),
       flat(inputs.dial_plan == DialPlan::Flat),
+      focus(inputs.focus_only),
       n_numbers(inputs.numbers.size()),
       available(inputs.strings.intern(kAvailable)),
       used(inputs.strings.intern(kUsed)),
@@ -33,7 +34,8 @@ PlanState::PlanState(Inputs& inputs, Plan& plan, const std::function<void()>& ch
       conflicts(inputs.mr, n_numbers, flat),
       on_duplicate(inputs.mr),
       entry_dup(inputs.mr),
-      unchanged(inputs.mr) {}
+      unchanged(inputs.mr),
+      focus_numbers(inputs.mr) {}
 
 ConflictSet::ConflictSet(std::pmr::memory_resource* mr, std::uint32_t n_numbers, bool flat)
     : marked_(n_numbers, false, mr), keys_(mr), flat_(flat) {}

@@ -148,6 +148,7 @@ struct PlanState {
     Plan& out;
     Ticker ticker;
     const bool flat;
+    const bool focus;  // Planner::focus_only(): the plan covers the numbers in focus only
     const std::uint32_t n_numbers;
     const std::uint32_t available, used, used_utility, reserved, cooling;  // string ids
 
@@ -163,6 +164,14 @@ struct PlanState {
     std::pmr::vector<bool> on_duplicate;       // uses: copies of a device in several clusters
     std::pmr::vector<bool> entry_dup;          // entries: one node holds the number twice
     std::pmr::vector<std::int64_t> unchanged;  // by node slot
+    std::pmr::vector<bool> focus_numbers;      // find_focus, in focus mode only: by number
+
+    // Whether the plan covers the number: always, but in focus mode only the
+    // numbers some Focus use or entry reads as (find_focus). The bitmap is
+    // read only in focus mode, so a full audit pays one predictable branch.
+    bool in_focus(std::uint32_t number) const noexcept { return !focus || focus_numbers[number]; }
+    // Whether the use's wildcard or invalid pattern is reported (if audited).
+    bool reports_pattern_of(const Use& u) const noexcept { return !(focus && u.context); }
 
     // The uses that count together form a group: the whole customer when the
     // dial plan is flat, each owning node when it is slc.

@@ -10,13 +10,14 @@ namespace numaudit::core::audit {
 
 namespace {
 
-// The audited nodes' uses whose pattern is no single number, by (owner,
-// pattern, reading): one row per run of equal keys.
+// The audited nodes' uses whose pattern is no single number (in focus mode,
+// Focus uses only), by (owner, pattern, reading): one row per run of equal keys.
 std::pmr::vector<std::uint32_t> pattern_uses(const PlanState& st) {
     const auto& uses = st.in.uses;
     std::pmr::vector<std::uint32_t> wild(st.in.mr);
     for (std::uint32_t i = 0; i < uses.size(); ++i)
-        if (uses[i].number == kNone && st.audited(uses[i].owner)) wild.push_back(i);
+        if (uses[i].number == kNone && st.audited(uses[i].owner) && st.reports_pattern_of(uses[i]))
+            wild.push_back(i);
     std::sort(wild.begin(), wild.end(), [&](auto a, auto b) {
         const Use &x = uses[a], &y = uses[b];
         if (x.owner != y.owner) return x.owner < y.owner;

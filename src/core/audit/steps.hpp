@@ -15,6 +15,8 @@ void rank_usage_tokens(PlanState& st);
 // the entries that read as a number by number.
 void collect_uses(PlanState& st);
 void collect_entries(PlanState& st);
+// collect.cpp: in focus mode, the numbers in focus (PlanState::in_focus).
+void find_focus(PlanState& st);
 
 // find_conflicts.cpp: what the audit cannot decide, reported as conflict
 // rows. The first two mark the numbers left alone (before seal()).
