@@ -10,7 +10,7 @@ BACKEND_SOURCES = src/backend/guard.cpp src/backend/context_resource.cpp src/bac
 	src/backend/apply_plan.cpp src/backend/history.cpp src/backend/audit_unit.cpp \
 	src/backend/entry_points.cpp src/backend/procedure.cpp \
 	src/backend/notify.cpp src/backend/lookups.cpp src/backend/subtransaction.cpp \
-	src/backend/messages.cpp src/backend/settings.cpp
+	src/backend/messages.cpp src/backend/settings.cpp src/backend/tracking.cpp
 # pg_regress tests (sql/NAME.sql, expected/NAME.out), in run order.
 REGRESS_TESTS = schema hierarchy bad_input flat_customer site_scope slc history procedure stale_runs security differential_regressions explain real_data hostile_values fault_injection
 # Isolation specs (test/isolation/specs/NAME.spec), in run order.

@@ -95,3 +95,653 @@ BEGIN
      ORDER BY o.site NULLS FIRST, k.rank, f.cluster, f.name, f.line_index, f.pattern, f.partition;
 END
 $$;
+
+--
+-- Incremental audits (SPEC §4): what changed since a customer's last audit
+-- of a scope, kept by statement-level triggers on every table an audit reads.
+--
+-- A customer's changes are marks in pending_change, written by the
+-- statement that made them, in its transaction: a mark becomes visible when
+-- the change does. An audit reads the marks with the data, and on commit
+-- consumes exactly the marks it saw (by the transactions that wrote them),
+-- so a change committed meanwhile stays pending for the next audit. Design:
+-- docs/INCREMENTAL.md.
+--
+
+-- Changes no mark can tie to customers (a usage kind, a TRUNCATE) move the
+-- epoch on; a baseline taken at an older epoch is no baseline. An update of
+-- this one row, so that it becomes visible when that change commits.
+CREATE TABLE numaudit.tracking_epoch (
+    one   boolean PRIMARY KEY DEFAULT true CHECK (one),
+    epoch bigint NOT NULL DEFAULT 0
+);
+INSERT INTO numaudit.tracking_epoch DEFAULT VALUES;
+
+-- A customer's baselines: its last committed audit of scope customer, and of
+-- scope site over all its sites (all_sites), since which every change is
+-- tracked. Written by the audit that establishes or renews it.
+CREATE TABLE numaudit.baseline (
+    customer_id    bigint NOT NULL REFERENCES numaudit.hierarchy (id) ON DELETE CASCADE,
+    scope          text NOT NULL CHECK (scope IN ('customer', 'all_sites')),
+    run_id         bigint NOT NULL,
+    mode           text NOT NULL CHECK (mode IN ('full', 'incremental')),
+    epoch          bigint NOT NULL,
+    entries        bigint NOT NULL,
+    established_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (customer_id, scope)
+);
+
+-- One mark per changed number, device or customer, per statement:
+--  * number_key: the read-number index key (device_line_pattern_read_idx's
+--    expression) of a changed pattern or internal number;
+--  * device_kind, device_name: a changed device's key (the duplicate-device
+--    rule compares every device of one kind and name);
+--  * whole: a change of the customer itself (its tree, its settings) or one
+--    too large to keep key by key: the next audit of each scope is full;
+--  * customer_id NULL, device_id set: a line whose device was already gone
+--    (a cascade: the device's own trigger fills in the customer before the
+--    statement ends; otherwise the device was gone before, and the line was
+--    never read by any audit);
+--  * xact: the transaction that wrote it; seen_*: consumed by the baseline
+--    of that scope (a mark is deleted once no baseline still needs it).
+CREATE TABLE numaudit.pending_change (
+    customer_id    bigint,
+    xact           xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    number_key     text,
+    device_kind    text,
+    device_name    text,
+    device_id      bigint,
+    whole          boolean NOT NULL DEFAULT false,
+    seen_customer  boolean NOT NULL DEFAULT false,
+    seen_all_sites boolean NOT NULL DEFAULT false
+);
+CREATE INDEX pending_change_customer_idx ON numaudit.pending_change (customer_id, xact);
+CREATE INDEX pending_change_unresolved_idx ON numaudit.pending_change (device_id)
+    WHERE customer_id IS NULL;
+
+-- The copies of a device (one kind and name in several clusters), found by key.
+CREATE INDEX device_kind_name_idx ON numaudit.device (kind, name);
+
+-- Which mode an audit ran in: incremental, or full (always, for chosen sites).
+ALTER TABLE numaudit.audit_run
+    ADD COLUMN mode text NOT NULL DEFAULT 'full' CHECK (mode IN ('full', 'incremental'));
+
+--
+-- The tracking triggers. Statement-level, with transition tables: one
+-- set-based insert per statement, whatever its size (COPY included). They
+-- run as the extension's owner, so that every role's changes are tracked
+-- without a grant on the tracking tables, and fire ALWAYS, so that logical
+-- replication apply and session_replication_role = replica are tracked too.
+--
+
+-- Records marks (arrays of equal length, one element per mark). Keyed marks
+-- for a customer with a baseline, as long as the statement touches no more
+-- keys than the customer had entries at its baseline (at least 100);
+-- otherwise one whole mark: the next audit of that customer is full, which
+-- is cheaper then anyway. Rows of customers without a baseline are kept
+-- too: an audit establishing the first baseline may be running.
+CREATE FUNCTION numaudit._track(customer_ids bigint[], number_keys text[], device_kinds text[],
+                                device_names text[], device_ids bigint[])
+    RETURNS void
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        WITH m AS (
+            SELECT DISTINCT u.customer_id, u.number_key, u.device_kind, u.device_name,
+                   CASE WHEN u.customer_id IS NULL THEN u.device_id END AS device_id
+              FROM ROWS FROM (unnest(customer_ids), unnest(number_keys), unnest(device_kinds),
+                              unnest(device_names), unnest(device_ids))
+                   AS u (customer_id, number_key, device_kind, device_name, device_id)
+             WHERE u.customer_id IS NOT NULL OR u.device_id IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = m.customer_id) AS entries
+              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL
+            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+        UNION ALL
+        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
+          FROM per
+         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+           -- one whole mark per customer and transaction is enough
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = per.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
+    END;
+
+-- Whole marks for these customers (a change to their tree or settings).
+CREATE FUNCTION numaudit._track_whole(customer_ids bigint[])
+    RETURNS void
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        INSERT INTO numaudit.pending_change (customer_id, whole)
+        SELECT DISTINCT c, true FROM unnest(customer_ids) AS c
+         WHERE c IS NOT NULL
+           -- one whole mark per customer and transaction is enough
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c AND p.whole AND p.xact = pg_current_xact_id());
+    END;
+
+-- The customer a device, service or entry belongs to: its owner, or its
+-- owner's parent when the owner is a site. (NULL when the owner is unknown.)
+CREATE FUNCTION numaudit._customer_of(kind text, id bigint, parent_id bigint)
+    RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN kind = 'site' THEN parent_id ELSE id END;
+
+-- device_line: the read number of the old and new pattern, with the device's
+-- key, at its customer. A line whose device is gone (cascade) is kept by
+-- device_id for the device's trigger below.
+CREATE FUNCTION numaudit._track_device_line()
+    RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(left(btrim(l.pattern, E' \t\n\r'), 60)),
+                                array_agg(d.kind), array_agg(d.name), array_agg(l.device_id))
+           FROM new_rows l
+           LEFT JOIN numaudit.device d ON d.id = l.device_id
+           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id;
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(left(btrim(l.pattern, E' \t\n\r'), 60)),
+                                array_agg(d.kind), array_agg(d.name), array_agg(l.device_id))
+           FROM old_rows l
+           LEFT JOIN numaudit.device d ON d.id = l.device_id
+           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id;
+    ELSE
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(left(btrim(l.pattern, E' \t\n\r'), 60)),
+                                array_agg(d.kind), array_agg(d.name), array_agg(l.device_id))
+           FROM (SELECT o.device_id, o.pattern FROM old_rows o
+                 UNION ALL
+                 SELECT n.device_id, n.pattern FROM new_rows n) l
+           LEFT JOIN numaudit.device d ON d.id = l.device_id
+           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- device: its key and the read numbers of all its lines, at the old and the
+-- new owner's customer (a rename, a move between clusters, sites or
+-- customers marks both sides). A deleted device first gives its customer and
+-- key to the marks its cascaded lines left unresolved.
+CREATE FUNCTION numaudit._track_device()
+    RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        UPDATE numaudit.pending_change p
+           SET customer_id = numaudit._customer_of(h.kind, h.id, h.parent_id),
+               device_kind = o.kind, device_name = o.name, device_id = NULL
+          FROM old_rows o
+          LEFT JOIN numaudit.hierarchy h ON h.id = o.hierarchy_id
+         WHERE p.customer_id IS NULL AND p.device_id = o.id
+           AND p.xact = pg_current_xact_id();
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(k.number_key), array_agg(o.kind), array_agg(o.name),
+                                array_agg(o.id))
+           FROM old_rows o
+           LEFT JOIN numaudit.hierarchy h ON h.id = o.hierarchy_id
+           CROSS JOIN LATERAL (
+               SELECT NULL::text AS number_key
+               UNION ALL
+               SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
+                 FROM numaudit.device_line l WHERE l.device_id = o.id) k;
+    ELSIF TG_OP = 'INSERT' THEN
+        -- Lines already there (a deferred foreign key, replication apply)
+        -- count from now on.
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(k.number_key), array_agg(d.kind), array_agg(d.name),
+                                array_agg(d.id))
+           FROM new_rows d
+           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+           CROSS JOIN LATERAL (
+               SELECT NULL::text AS number_key
+               UNION ALL
+               SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
+                 FROM numaudit.device_line l WHERE l.device_id = d.id) k;
+    ELSE
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(k.number_key), array_agg(d.kind), array_agg(d.name),
+                                array_agg(d.id))
+           FROM (SELECT n.id, n.hierarchy_id, n.kind, n.name FROM new_rows n
+                 UNION ALL
+                 SELECT o.id, o.hierarchy_id, o.kind, o.name FROM old_rows o) d
+           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+           CROSS JOIN LATERAL (
+               SELECT NULL::text AS number_key
+               UNION ALL
+               SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
+                 FROM numaudit.device_line l WHERE l.device_id = d.id) k;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- service: the read number of the old and new pattern, at the old and new
+-- owner's customer.
+CREATE FUNCTION numaudit._track_service()
+    RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(left(btrim(s.pattern, E' \t\n\r'), 60)),
+                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
+           FROM new_rows s LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id;
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(left(btrim(s.pattern, E' \t\n\r'), 60)),
+                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
+           FROM old_rows s LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id;
+    ELSE
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(left(btrim(s.pattern, E' \t\n\r'), 60)),
+                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
+           FROM (SELECT o.hierarchy_id, o.pattern FROM old_rows o
+                 UNION ALL
+                 SELECT n.hierarchy_id, n.pattern FROM new_rows n) s
+           LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- number: the read number of the old and new internal number, at the old and
+-- new holder's customer: an application's edit of the inventory, and the
+-- audit's own writes (which the audit then marks seen by its own scope).
+CREATE FUNCTION numaudit._track_number()
+    RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(left(btrim(e.internal_number, E' \t\n\r'), 60)),
+                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
+           FROM new_rows e LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id;
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(left(btrim(e.internal_number, E' \t\n\r'), 60)),
+                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
+           FROM old_rows e LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id;
+    ELSE
+        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+                                array_agg(left(btrim(e.internal_number, E' \t\n\r'), 60)),
+                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
+           FROM (SELECT o.hierarchy_id, o.internal_number FROM old_rows o
+                 UNION ALL
+                 SELECT n.hierarchy_id, n.internal_number FROM new_rows n) e
+           LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- hierarchy: a node added, removed, renamed, moved or changed in kind, dial
+-- plan or number management changes paths in result rows, the set and order
+-- of sites, and which rules apply: whole marks for every customer at or
+-- under it (old and new place). A change of site_location_code alone
+-- changes nothing an audit reads.
+CREATE FUNCTION numaudit._track_hierarchy()
+    RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    customers bigint[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        WITH RECURSIVE changed AS (
+            SELECT n.id, n.kind, n.parent_id FROM new_rows n),
+        down AS (
+            SELECT c.id, c.kind, c.parent_id FROM changed c
+            UNION
+            SELECT h.id, h.kind, h.parent_id FROM numaudit.hierarchy h JOIN down ON h.parent_id = down.id
+             WHERE down.kind IN ('provider', 'reseller'))
+        SELECT array_agg(numaudit._customer_of(d.kind, d.id, d.parent_id)) INTO customers
+          FROM down d WHERE d.kind IN ('customer', 'site');
+    ELSIF TG_OP = 'DELETE' THEN
+        WITH RECURSIVE changed AS (
+            SELECT o.id, o.kind, o.parent_id FROM old_rows o),
+        down AS (
+            SELECT c.id, c.kind, c.parent_id FROM changed c
+            UNION
+            SELECT h.id, h.kind, h.parent_id FROM numaudit.hierarchy h JOIN down ON h.parent_id = down.id
+             WHERE down.kind IN ('provider', 'reseller'))
+        SELECT array_agg(numaudit._customer_of(d.kind, d.id, d.parent_id)) INTO customers
+          FROM down d WHERE d.kind IN ('customer', 'site');
+    ELSE
+        WITH RECURSIVE changed AS (
+            SELECT o.id, o.kind, o.parent_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+             WHERE (o.parent_id, o.name, o.kind, o.number_management, o.dial_plan)
+                   IS DISTINCT FROM (n.parent_id, n.name, n.kind, n.number_management, n.dial_plan)
+            UNION ALL
+            SELECT n.id, n.kind, n.parent_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+             WHERE (o.parent_id, o.name, o.kind, o.number_management, o.dial_plan)
+                   IS DISTINCT FROM (n.parent_id, n.name, n.kind, n.number_management, n.dial_plan)
+            UNION ALL
+            -- An id changed: both rows, unmatched.
+            SELECT o.id, o.kind, o.parent_id FROM old_rows o WHERE NOT EXISTS (SELECT FROM new_rows n WHERE n.id = o.id)
+            UNION ALL
+            SELECT n.id, n.kind, n.parent_id FROM new_rows n WHERE NOT EXISTS (SELECT FROM old_rows o WHERE o.id = n.id)),
+        down AS (
+            SELECT c.id, c.kind, c.parent_id FROM changed c
+            UNION
+            SELECT h.id, h.kind, h.parent_id FROM numaudit.hierarchy h JOIN down ON h.parent_id = down.id
+             WHERE down.kind IN ('provider', 'reseller'))
+        SELECT array_agg(numaudit._customer_of(d.kind, d.id, d.parent_id)) INTO customers
+          FROM down d WHERE d.kind IN ('customer', 'site');
+    END IF;
+    IF customers IS NOT NULL THEN
+        PERFORM numaudit._track_whole(customers);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- usage_kind (any change re-derives every number) and TRUNCATE of any
+-- tracked table (no row says which customers it touched): the epoch moves
+-- on, so every baseline is dropped.
+CREATE FUNCTION numaudit._track_epoch()
+    RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    UPDATE numaudit.tracking_epoch SET epoch = epoch + 1;
+    RETURN NULL;
+END
+$$;
+
+DO $$
+DECLARE
+    t text;
+    op text;
+    trigger_name text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['hierarchy', 'device', 'device_line', 'service', 'number'] LOOP
+        FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+            trigger_name := pg_catalog.format('%s_track_%s', t, op);
+            EXECUTE pg_catalog.format(
+                'CREATE TRIGGER %I AFTER %s ON numaudit.%I REFERENCING %s'
+                ' FOR EACH STATEMENT EXECUTE FUNCTION numaudit.%I()',
+                trigger_name, op, t,
+                CASE op WHEN 'insert' THEN 'NEW TABLE AS new_rows'
+                        WHEN 'delete' THEN 'OLD TABLE AS old_rows'
+                        ELSE 'OLD TABLE AS old_rows NEW TABLE AS new_rows' END,
+                '_track_' || t);
+            EXECUTE pg_catalog.format('ALTER TABLE numaudit.%I ENABLE ALWAYS TRIGGER %I', t, trigger_name);
+        END LOOP;
+    END LOOP;
+    FOREACH t IN ARRAY ARRAY['hierarchy', 'usage_kind', 'device', 'device_line', 'service', 'number'] LOOP
+        trigger_name := t || '_track_truncate';
+        EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER TRUNCATE ON numaudit.%I'
+                                  ' FOR EACH STATEMENT EXECUTE FUNCTION numaudit._track_epoch()',
+                                  trigger_name, t);
+        EXECUTE pg_catalog.format('ALTER TABLE numaudit.%I ENABLE ALWAYS TRIGGER %I', t, trigger_name);
+    END LOOP;
+    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+        trigger_name := 'usage_kind_track_' || op;
+        EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER %s ON numaudit.usage_kind'
+                                  ' FOR EACH STATEMENT EXECUTE FUNCTION numaudit._track_epoch()',
+                                  trigger_name, op);
+        EXECUTE pg_catalog.format('ALTER TABLE numaudit.usage_kind ENABLE ALWAYS TRIGGER %I', trigger_name);
+    END LOOP;
+END
+$$;
+
+--
+-- The audit's side: reading is plain SELECTs (granted below); consuming is
+-- this function, which runs as the owner.
+--
+-- Called by a committing audit (not dry) of scope customer or of all sites,
+-- full or incremental, before its transaction ends: makes it the scope's
+-- baseline at `epoch` (read before the audit read anything) and consumes the
+-- marks it saw: those of the transactions in `seen` and of its own (its own
+-- writes, which it made consistent). A mark no baseline still needs is
+-- deleted; the other scope's baseline is dropped when its pending marks
+-- outnumber the customer's entries (the next audit of it is full, and
+-- cheaper than the marks). The caller holds the customer's audit lock, so no
+-- audit of the other scope runs meanwhile.
+CREATE FUNCTION numaudit._tracking_commit(customer_id bigint, scope text, run_id bigint, mode text,
+                                          epoch bigint, entries bigint, seen xid8[])
+    RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    customer bigint := _tracking_commit.customer_id;
+    mine xid8 := pg_current_xact_id();
+    other text := CASE _tracking_commit.scope WHEN 'customer' THEN 'all_sites' ELSE 'customer' END;
+    other_kept boolean;
+BEGIN
+    IF _tracking_commit.scope NOT IN ('customer', 'all_sites') OR _tracking_commit.mode NOT IN ('full', 'incremental') THEN
+        RAISE EXCEPTION 'numaudit: no baseline of scope % in mode %', _tracking_commit.scope, _tracking_commit.mode
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO numaudit.baseline AS b (customer_id, scope, run_id, mode, epoch, entries)
+    VALUES (customer, _tracking_commit.scope, _tracking_commit.run_id, _tracking_commit.mode,
+            _tracking_commit.epoch, _tracking_commit.entries)
+    ON CONFLICT ON CONSTRAINT baseline_pkey DO UPDATE
+       SET run_id = excluded.run_id, mode = excluded.mode, epoch = excluded.epoch,
+           entries = excluded.entries, established_at = clock_timestamp();
+    other_kept := EXISTS (SELECT FROM numaudit.baseline b WHERE b.customer_id = customer AND b.scope = other);
+    IF other_kept AND (SELECT count(*) FROM numaudit.pending_change p
+                        WHERE p.customer_id = customer
+                          AND NOT CASE other WHEN 'customer' THEN p.seen_customer ELSE p.seen_all_sites END)
+                      > greatest(_tracking_commit.entries, 100) THEN
+        DELETE FROM numaudit.baseline b WHERE b.customer_id = customer AND b.scope = other;
+        other_kept := false;
+    END IF;
+    IF NOT other_kept THEN
+        DELETE FROM numaudit.pending_change p
+         WHERE p.customer_id = customer AND (p.xact = ANY (seen) OR p.xact = mine);
+    ELSIF _tracking_commit.scope = 'customer' THEN
+        UPDATE numaudit.pending_change p SET seen_customer = true
+         WHERE p.customer_id = customer AND (p.xact = ANY (seen) OR p.xact = mine) AND NOT p.seen_customer;
+    ELSE
+        UPDATE numaudit.pending_change p SET seen_all_sites = true
+         WHERE p.customer_id = customer AND (p.xact = ANY (seen) OR p.xact = mine) AND NOT p.seen_all_sites;
+    END IF;
+    DELETE FROM numaudit.pending_change p
+     WHERE p.customer_id = customer AND p.seen_customer AND p.seen_all_sites;
+    -- Marks of lines whose device was gone before their statement: no audit
+    -- ever read those lines.
+    DELETE FROM numaudit.pending_change p WHERE p.customer_id IS NULL AND p.xact <> mine;
+END
+$$;
+
+-- What a DBA asks of tracking: per customer and scope, its baseline, how many
+-- marks are pending for it, and whether its next incremental audit will be
+-- one.
+CREATE VIEW numaudit.tracking AS
+SELECT c.id AS customer_id,
+       numaudit._node_path(c.id) AS customer,
+       s.scope,
+       b.run_id AS baseline_run_id,
+       b.mode AS baseline_mode,
+       b.established_at AS baseline_at,
+       coalesce(p.marks, 0) AS pending,
+       CASE WHEN b.customer_id IS NULL THEN 'full: no baseline'
+            WHEN b.epoch <> e.epoch THEN 'full: a usage kind changed or a tracked table was truncated'
+            WHEN p.whole THEN 'full: the customer''s tree or settings changed, or too many changes at once'
+            ELSE 'incremental' END AS next_audit
+  FROM numaudit.hierarchy c
+ CROSS JOIN (VALUES ('customer'), ('all_sites')) AS s (scope)
+ CROSS JOIN numaudit.tracking_epoch e
+  LEFT JOIN numaudit.baseline b ON b.customer_id = c.id AND b.scope = s.scope
+  LEFT JOIN LATERAL (
+       SELECT count(*) AS marks, bool_or(x.whole) AS whole
+         FROM numaudit.pending_change x
+        WHERE x.customer_id = c.id
+          AND NOT CASE s.scope WHEN 'customer' THEN x.seen_customer ELSE x.seen_all_sites END) p ON true
+ WHERE c.kind = 'customer';
+
+REVOKE EXECUTE ON FUNCTION numaudit._track(bigint[], text[], text[], text[], bigint[]),
+                           numaudit._track_whole(bigint[]),
+                           numaudit._customer_of(text, bigint, bigint),
+                           numaudit._track_device_line(), numaudit._track_device(),
+                           numaudit._track_service(), numaudit._track_number(),
+                           numaudit._track_hierarchy(), numaudit._track_epoch(),
+                           numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[])
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[])
+    TO numaudit_auditor;
+GRANT SELECT ON numaudit.tracking_epoch, numaudit.baseline, numaudit.pending_change, numaudit.tracking
+    TO numaudit_auditor, numaudit_reader;
+GRANT INSERT (mode), UPDATE (mode) ON numaudit.audit_run TO numaudit_auditor;
+
+--
+-- Entry points: run() and CALL audit() take `incremental` (SPEC §4). Created
+-- anew (a routine's arguments cannot change in place), with whatever a DBA
+-- granted on the old one granted on the new one, as 0.3.0 did for audit().
+--
+SELECT pg_catalog.set_config('numaudit_upgrade.run_acl',
+                             coalesce((SELECT p.proacl::text FROM pg_catalog.pg_proc p
+                                        WHERE p.oid = 'numaudit.run(text, text, text[], boolean, boolean)'::pg_catalog.regprocedure),
+                                      ''), true);
+SELECT pg_catalog.set_config('numaudit_upgrade.audit_acl',
+                             coalesce((SELECT p.proacl::text FROM pg_catalog.pg_proc p
+                                        WHERE p.oid = 'numaudit.audit(text, text, text[], boolean, boolean)'::pg_catalog.regprocedure),
+                                      ''), true);
+DROP FUNCTION numaudit.run(text, text, text[], boolean, boolean);
+CREATE FUNCTION numaudit.run(customer text, scope text, sites text[] DEFAULT NULL,
+                             dry_run boolean DEFAULT false, nowait boolean DEFAULT false,
+                             incremental boolean DEFAULT false)
+    RETURNS TABLE (hierarchy text, site text, internal_number text, action text,
+                   old_status text, old_usage text, new_status text, new_usage text,
+                   detail text)
+    LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'numaudit_run';
+REVOKE EXECUTE ON FUNCTION numaudit.run(text, text, text[], boolean, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION numaudit.run(text, text, text[], boolean, boolean, boolean) TO numaudit_auditor;
+DO $$
+DECLARE
+    g record;
+    routine text := 'numaudit.run(text, text, text[], boolean, boolean, boolean)';
+BEGIN
+    FOR g IN SELECT a.grantee, a.is_grantable
+               FROM pg_catalog.aclexplode(NULLIF(pg_catalog.current_setting('numaudit_upgrade.run_acl'), '')::pg_catalog.aclitem[]) a
+              WHERE a.privilege_type = 'EXECUTE'
+                AND a.grantee <> (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'numaudit')
+                AND a.grantee NOT IN (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = 'numaudit_auditor')
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s', routine,
+                                  CASE WHEN g.grantee = 0 THEN 'PUBLIC'
+                                       ELSE pg_catalog.quote_ident(g.grantee::pg_catalog.regrole::text) END,
+                                  CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+    -- pg_init_privs keeps only the extension's own grants, as after a fresh
+    -- install, so pg_dump still dumps the DBA's.
+    UPDATE pg_catalog.pg_init_privs i
+       SET initprivs = (SELECT p.proacl FROM pg_catalog.pg_proc p WHERE p.oid = routine::pg_catalog.regprocedure)
+     WHERE i.objoid = routine::pg_catalog.regprocedure
+       AND i.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objsubid = 0;
+END
+$$;
+
+DROP PROCEDURE numaudit.audit(text, text, text[], boolean, boolean);
+CREATE PROCEDURE numaudit.audit(customer text, scope text, sites text[] DEFAULT NULL,
+                                dry_run boolean DEFAULT false, nowait boolean DEFAULT false,
+                                incremental boolean DEFAULT false)
+    LANGUAGE C
+    AS 'MODULE_PATHNAME', 'numaudit_audit';
+REVOKE EXECUTE ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean, boolean) TO numaudit_auditor;
+DO $$
+DECLARE
+    g record;
+    routine text := 'numaudit.audit(text, text, text[], boolean, boolean, boolean)';
+BEGIN
+    FOR g IN SELECT a.grantee, a.is_grantable
+               FROM pg_catalog.aclexplode(NULLIF(pg_catalog.current_setting('numaudit_upgrade.audit_acl'), '')::pg_catalog.aclitem[]) a
+              WHERE a.privilege_type = 'EXECUTE'
+                AND a.grantee <> (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'numaudit')
+                AND a.grantee NOT IN (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = 'numaudit_auditor')
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE %s TO %s%s', routine,
+                                  CASE WHEN g.grantee = 0 THEN 'PUBLIC'
+                                       ELSE pg_catalog.quote_ident(g.grantee::pg_catalog.regrole::text) END,
+                                  CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+    -- pg_init_privs keeps only the extension's own grants, as after a fresh
+    -- install, so pg_dump still dumps the DBA's.
+    UPDATE pg_catalog.pg_init_privs i
+       SET initprivs = (SELECT p.proacl FROM pg_catalog.pg_proc p WHERE p.oid = routine::pg_catalog.regprocedure)
+     WHERE i.objoid = routine::pg_catalog.regprocedure
+       AND i.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objsubid = 0;
+END
+$$;
+
+DROP FUNCTION numaudit._audit_start(text, text, text[], boolean, boolean);
+CREATE FUNCTION numaudit._audit_start(customer text, scope text, sites text[],
+                                      dry_run boolean, nowait boolean, incremental boolean,
+                                      OUT run_id bigint, OUT units bigint[], OUT summary text)
+    LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'numaudit_audit_start';
+REVOKE EXECUTE ON FUNCTION numaudit._audit_start(text, text, text[], boolean, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION numaudit._audit_start(text, text, text[], boolean, boolean, boolean) TO numaudit_auditor;
+
+COMMENT ON FUNCTION numaudit.run(text, text, text[], boolean, boolean, boolean) IS 'Audits a customer (scope customer, flat dial plan) or some or all of its sites (scope site) in the caller''s transaction, and returns one row per entry added or updated, per number skipped and per conflict. dry_run writes nothing and leaves no history; nowait fails with 55P03 instead of waiting for another audit; incremental re-checks only what changed since the last audit of the same customer and scope over all sites (its baseline), with the same result as a full audit, and runs full (with a NOTICE) when there is no baseline; a run that writes leaves an audit_run row and a NOTIFY on channel numaudit.';
+COMMENT ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean, boolean) IS 'The audit of numaudit.run as a procedure for pg_cron and applications, with the same arguments: commits after each site, keeps its audit_run row current for watchers, and ends with a one-line NOTICE summary and a NOTIFY on channel numaudit. dry_run audits without writing or recording anything and reports what it would do; nowait fails with 55P03 instead of waiting for another audit; incremental re-checks only what changed since the scope''s baseline, in one transaction (full, site by site, when there is none). Call it as a lone statement outside a transaction block, else it cannot commit per site.';
+COMMENT ON FUNCTION numaudit._audit_start(text, text, text[], boolean, boolean, boolean) IS 'Internal step of CALL numaudit.audit, not part of the contract: checks and resolves the arguments; a dry run is audited whole and only its summary returned; otherwise records the run (status running, its mode) and returns its id and units of work (one unit, the customer, for an incremental run).';
+COMMENT ON COLUMN numaudit.audit_run.mode IS 'full, or incremental: re-checked only what changed since the baseline (SPEC §4). Audits of chosen sites, and audits without a baseline, are full.';
+COMMENT ON TABLE numaudit.baseline IS 'Per customer and scope (customer, or all_sites: scope site over all sites), the last committed audit since which every change is tracked; an incremental audit of that scope starts from it. Written by the audits only.';
+COMMENT ON TABLE numaudit.pending_change IS 'Changes since the baselines, written by the tracking triggers of hierarchy, usage_kind, device, device_line, service and number (marks of read numbers, device keys, or whole customers); consumed by the committing audit of each scope that saw them. Not dumped: a restored database starts without baselines.';
+COMMENT ON TABLE numaudit.tracking_epoch IS 'Moves on when a usage kind changes or a tracked table is truncated: every baseline taken before is dropped.';
+COMMENT ON VIEW numaudit.tracking IS 'Per customer and scope (customer, all_sites): its baseline (run, mode, when), how many change marks are pending for it, and what its next incremental audit will be (incremental, or full and why).';
+COMMENT ON COLUMN numaudit.tracking_epoch.one IS 'Always true: the table holds one row.';
+COMMENT ON COLUMN numaudit.tracking_epoch.epoch IS 'Moves on with every change to usage_kind and every TRUNCATE of a tracked table.';
+COMMENT ON COLUMN numaudit.baseline.customer_id IS 'The customer (hierarchy id).';
+COMMENT ON COLUMN numaudit.baseline.scope IS 'customer, or all_sites (scope site over all of the customer''s sites).';
+COMMENT ON COLUMN numaudit.baseline.run_id IS 'The audit_run that established or last renewed it.';
+COMMENT ON COLUMN numaudit.baseline.mode IS 'Whether that run was full or incremental.';
+COMMENT ON COLUMN numaudit.baseline.epoch IS 'tracking_epoch.epoch when that run began; the baseline holds while it is the current epoch.';
+COMMENT ON COLUMN numaudit.baseline.entries IS 'About how many entries the customer had then: the bound on pending marks, and the size that sets when a full audit is cheaper.';
+COMMENT ON COLUMN numaudit.baseline.established_at IS 'When that run committed it (clock time).';
+COMMENT ON COLUMN numaudit.pending_change.customer_id IS 'The customer whose audits must re-check it; NULL only for the line of a device that was already gone.';
+COMMENT ON COLUMN numaudit.pending_change.xact IS 'The transaction that made the change: an audit consumes the marks of the transactions it saw.';
+COMMENT ON COLUMN numaudit.pending_change.number_key IS 'A changed number: the pattern or internal number without surrounding whitespace, cut to 60 characters (the read-number index key).';
+COMMENT ON COLUMN numaudit.pending_change.device_kind IS 'With device_name: a changed device (its copies of the same kind and name are re-checked together).';
+COMMENT ON COLUMN numaudit.pending_change.device_name IS 'With device_kind: a changed device.';
+COMMENT ON COLUMN numaudit.pending_change.device_id IS 'Only while customer_id is NULL: the device of a cascaded line, until the device''s own trigger fills in its customer.';
+COMMENT ON COLUMN numaudit.pending_change.whole IS 'The customer itself changed (its tree or settings), or too much at once: its next audit of each scope is full.';
+COMMENT ON COLUMN numaudit.pending_change.seen_customer IS 'Consumed by the scope-customer baseline.';
+COMMENT ON COLUMN numaudit.pending_change.seen_all_sites IS 'Consumed by the all-sites baseline.';
+COMMENT ON COLUMN numaudit.tracking.customer_id IS 'The customer (hierarchy id).';
+COMMENT ON COLUMN numaudit.tracking.customer IS 'The customer''s path.';
+COMMENT ON COLUMN numaudit.tracking.scope IS 'customer, or all_sites (scope site over all sites).';
+COMMENT ON COLUMN numaudit.tracking.baseline_run_id IS 'The audit_run of its baseline; NULL when it has none.';
+COMMENT ON COLUMN numaudit.tracking.baseline_mode IS 'Whether that run was full or incremental.';
+COMMENT ON COLUMN numaudit.tracking.baseline_at IS 'When the baseline was taken.';
+COMMENT ON COLUMN numaudit.tracking.pending IS 'Change marks this scope has not consumed yet (what its next incremental audit re-checks).';
+COMMENT ON COLUMN numaudit.tracking.next_audit IS 'incremental, or full and why (no baseline; a usage kind changed or a table was truncated; the customer''s tree or settings changed, or too many changes at once). An incremental audit with more marks than a fifth of the customer''s entries (and over 1,000) also runs full.';
+COMMENT ON FUNCTION numaudit._track(bigint[], text[], text[], text[], bigint[]) IS 'Internal to change tracking, not part of the contract: records the marks of one statement (keyed, or one whole mark per customer).';
+COMMENT ON FUNCTION numaudit._track_whole(bigint[]) IS 'Internal to change tracking, not part of the contract: a whole mark for each of these customers.';
+COMMENT ON FUNCTION numaudit._customer_of(text, bigint, bigint) IS 'Internal to change tracking, not part of the contract: the customer of an owner node (itself, or its parent for a site).';
+COMMENT ON FUNCTION numaudit._track_device_line() IS 'Tracking trigger of device_line (statement level, fires always): marks the old and new read number with the device''s key.';
+COMMENT ON FUNCTION numaudit._track_device() IS 'Tracking trigger of device (statement level, fires always): marks the device''s key and its lines'' numbers, at the old and new owner''s customer.';
+COMMENT ON FUNCTION numaudit._track_service() IS 'Tracking trigger of service (statement level, fires always): marks the old and new read number.';
+COMMENT ON FUNCTION numaudit._track_number() IS 'Tracking trigger of number (statement level, fires always): marks the old and new read number, the audit''s own writes included.';
+COMMENT ON FUNCTION numaudit._track_hierarchy() IS 'Tracking trigger of hierarchy (statement level, fires always): a whole mark for every customer at or under a node added, removed or changed (other than its site_location_code).';
+COMMENT ON FUNCTION numaudit._track_epoch() IS 'Tracking trigger of usage_kind, and of TRUNCATE on every tracked table: moves the epoch on, which drops every baseline.';
+COMMENT ON FUNCTION numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[]) IS 'Internal step of a committing audit, not part of the contract: makes it its scope''s baseline and consumes the change marks it saw.';

@@ -83,10 +83,10 @@ SELECT p.proname, p.prokind, pg_get_function_arguments(p.oid) AS arguments
   FROM pg_proc p
  WHERE p.pronamespace = 'numaudit'::regnamespace AND p.proname IN ('run', 'audit')
  ORDER BY p.proname;
-SELECT pg_get_function_result('numaudit.run(text, text, text[], boolean, boolean)'::regprocedure)
+SELECT pg_get_function_result('numaudit.run(text, text, text[], boolean, boolean, boolean)'::regprocedure)
        AS run_result;
 SELECT p.proretset, p.provolatile
-  FROM pg_proc p WHERE p.oid = 'numaudit.run(text, text, text[], boolean, boolean)'::regprocedure;
+  FROM pg_proc p WHERE p.oid = 'numaudit.run(text, text, text[], boolean, boolean, boolean)'::regprocedure;
 
 -- numaudit.max_memory: MB, default 0 (no limit).
 LOAD 'numaudit';

@@ -31,7 +31,7 @@ Contexts create_contexts() {
 
 }  // namespace
 
-core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
+core::Counts audit_unit(const UnitRequest& req, const RowSink& emit, std::int64_t* entries_read) {
     Contexts cxt = create_contexts();
     core::Counts counts;
     {
@@ -45,10 +45,14 @@ core::Counts audit_unit(const UnitRequest& req, const RowSink& emit) {
             ContextResource& mr;
             ~StopFreeing() { mr.stop_freeing(); }
         } stop_freeing{mr};
-        if (req.run_step && req.scope == core::Scope::Site && !req.selected->empty())
+        std::int64_t entries = 0;
+        if (req.tracking && req.tracking->incremental)
+            read_changed(planner, req, *req.tracking);
+        else if (req.run_step && req.scope == core::Scope::Site && !req.selected->empty())
             read_slc_site(planner, req);
         else
-            read_inputs(planner, req);
+            entries = read_inputs(planner, req);
+        if (entries_read) *entries_read = entries;
         core::Plan plan = planner.plan([] { pg_call([]() noexcept { CHECK_FOR_INTERRUPTS(); }); });
         counts = plan.counts;
         Emitted emitted(plan.rows.size(), 1, &mr);

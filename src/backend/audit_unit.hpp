@@ -11,6 +11,8 @@
 
 namespace numaudit::backend {
 
+struct Tracking;
+
 struct UnitRequest {
     const Customer* customer;
     core::Scope scope;
@@ -23,12 +25,18 @@ struct UnitRequest {
     // misses); a number held at customer level is reported by the first unit
     // of the run that needs it.
     bool run_step;
+    // Incremental (SPEC §4): what changed since the baseline; nullptr or not
+    // incremental for a full audit.
+    const Tracking* tracking = nullptr;
 };
 
 using RowSink = std::function<void(const core::ResultRow&)>;
 
 // Locks must already be held. Returns the counts of what was done; `emit`
 // receives every reported row, in order.
-core::Counts audit_unit(const UnitRequest& request, const RowSink& emit);
+// `entries_read`, when given, receives how many entries a full audit read
+// (the baseline's size; 0 for an incremental one).
+core::Counts audit_unit(const UnitRequest& request, const RowSink& emit,
+                        std::int64_t* entries_read = nullptr);
 
 }  // namespace numaudit::backend

@@ -13,6 +13,7 @@
 #include "backend/run_request.hpp"
 #include "backend/settings.hpp"
 #include "backend/spi.hpp"
+#include "backend/tracking.hpp"
 #include "core/audit_error.hpp"
 
 extern "C" {
@@ -65,7 +66,8 @@ bool flag_arg(FunctionCallInfo fcinfo, int n, const char* name) {
 }  // namespace
 
 // Argument checks that need no database come first, then the lookups:
-// (customer, scope, sites[, dry_run, nowait]), as run() and audit() take.
+// (customer, scope, sites[, dry_run, nowait[, incremental]]), as run() and
+// audit() take.
 Request read_request(FunctionCallInfo fcinfo) {
     Request req;
     req.customer_arg = text_arg(fcinfo, 0);
@@ -78,6 +80,7 @@ Request read_request(FunctionCallInfo fcinfo) {
     req.site_names = core::check_sites(req.scope, req.sites_null, req.site_args, database_clip());
     req.dry_run = flag_arg(fcinfo, 3, "dry_run");
     req.nowait = flag_arg(fcinfo, 4, "nowait");
+    req.incremental = flag_arg(fcinfo, 5, "incremental");
     check_settings();
     // An audit that writes cannot run in a read-only transaction: say so at
     // once, not with an internal statement's error.
@@ -115,7 +118,8 @@ std::int64_t g_last_run_id = 0;
 
 }  // namespace
 
-std::int64_t insert_run(const Request& req, int sites_total, const char* entry_point) {
+std::int64_t insert_run(const Request& req, int sites_total, const char* entry_point,
+                        bool incremental) {
     Args args;
     std::vector<std::optional<std::string_view>> sites;
     for (const auto& s : req.site_names) sites.emplace_back(s);
@@ -129,6 +133,7 @@ std::int64_t insert_run(const Request& req, int sites_total, const char* entry_p
         args.values[3] = Int32GetDatum(sites_total);
         args.values[4] = Int64GetDatum(req.customer.id);
         args.values[5] = text_datum_Unsafe(entry_point);
+        args.values[6] = text_datum_Unsafe(incremental ? "incremental" : "full");
     });
     std::int64_t id = 0;
     exec(Stmt::InsertRun, args, [&](const Batch& b) { id = b.at(0, col::Id::id).num; });
@@ -139,6 +144,26 @@ std::int64_t insert_run(const Request& req, int sites_total, const char* entry_p
 int sites_total(const Request& req) {
     return static_cast<int>(req.scope == core::Scope::Customer ? req.all_sites.size()
                                                                : req.selected.size());
+}
+
+Tracking begin_tracking(const Request& req) {
+    const TrackedScope scope = tracked_scope(req.scope, req.site_names.empty());
+    if (req.incremental && scope == TrackedScope::None)
+        pg_call([&]() noexcept {
+            ereport(NOTICE, (errmsg("numaudit: an audit of chosen sites is always full"),
+                             errhint("Incremental audits cover a whole scope: the customer, or "
+                                     "all of its sites.")));
+        });
+    // A dry full run consumes nothing, and needs nothing from tracking.
+    if (req.dry_run && !req.incremental) return Tracking{};
+    Tracking t = read_tracking(req.customer, scope, req.incremental);
+    if (req.incremental && scope != TrackedScope::None && !t.incremental) {
+        std::string message = "numaudit: a full audit of " + quoted_name(req.customer.path) +
+                              " (scope " + tracked_scope_name(scope) + "): " + t.why_full;
+        pg_call([&]() noexcept { ereport(NOTICE, (errmsg("%s", message.c_str()))); });
+    }
+    if (req.dry_run) t.scope = TrackedScope::None;  // reads, never consumes
+    return t;
 }
 
 void count_args(Args& args, std::int64_t run_id, const core::Counts& c, int sites_done) {
@@ -168,41 +193,53 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
     spi_connect();
     resolve(req);
     lock_for_audit(req.customer, req.scope, req.selected, nowait);
-    std::int64_t run_id = dry_run ? 0 : insert_run(req, sites_total(req), "run");
+    // Tracking is read before the inputs (tracking.hpp): what a committing
+    // audit of a baseline scope consumes, and whether it can be incremental.
+    const Tracking tracking = begin_tracking(req);
+    std::int64_t run_id =
+        dry_run ? 0 : insert_run(req, sites_total(req), "run", tracking.incremental);
 
     UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected,
                      dry_run,       run_id,    false};
+    unit.tracking = &tracking;
+    std::int64_t entries_read = 0;
     // Each row's Datums are built in a context reset after the tuplestore
     // has copied them: a million rows must not pile up in SPI's context.
     MemoryContext row_cxt = nullptr;
     pg_call([&]() noexcept {
         row_cxt = AllocSetContextCreate(CurrentMemoryContext, "numaudit row", ALLOCSET_SMALL_SIZES);
     });
-    core::Counts counts = audit_unit(unit, [&](const core::ResultRow& row) {
-        pg_call([&]() noexcept {
-            MemoryContext old = MemoryContextSwitchTo(row_cxt);
-            Datum values[9];
-            bool nulls[9];
-            values[0] = text_datum_Unsafe(row.hierarchy);
-            nulls[0] = false;
-            values[1] = opt_datum_Unsafe(row.site, nulls[1]);
-            values[2] = opt_datum_Unsafe(row.internal_number, nulls[2]);
-            values[3] = text_datum_Unsafe(core::action_name(row.action));
-            nulls[3] = false;
-            values[4] = opt_datum_Unsafe(row.old_status, nulls[4]);
-            values[5] = opt_datum_Unsafe(row.old_usage, nulls[5]);
-            values[6] = opt_datum_Unsafe(row.new_status, nulls[6]);
-            values[7] = opt_datum_Unsafe(row.new_usage, nulls[7]);
-            values[8] = opt_datum_Unsafe(row.detail, nulls[8]);
-            tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-            MemoryContextSwitchTo(old);
-            MemoryContextReset(row_cxt);
-        });
-    });
+    core::Counts counts = audit_unit(
+        unit,
+        [&](const core::ResultRow& row) {
+            pg_call([&]() noexcept {
+                MemoryContext old = MemoryContextSwitchTo(row_cxt);
+                Datum values[9];
+                bool nulls[9];
+                values[0] = text_datum_Unsafe(row.hierarchy);
+                nulls[0] = false;
+                values[1] = opt_datum_Unsafe(row.site, nulls[1]);
+                values[2] = opt_datum_Unsafe(row.internal_number, nulls[2]);
+                values[3] = text_datum_Unsafe(core::action_name(row.action));
+                nulls[3] = false;
+                values[4] = opt_datum_Unsafe(row.old_status, nulls[4]);
+                values[5] = opt_datum_Unsafe(row.old_usage, nulls[5]);
+                values[6] = opt_datum_Unsafe(row.new_status, nulls[6]);
+                values[7] = opt_datum_Unsafe(row.new_usage, nulls[7]);
+                values[8] = opt_datum_Unsafe(row.detail, nulls[8]);
+                tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+                MemoryContextSwitchTo(old);
+                MemoryContextReset(row_cxt);
+            });
+        },
+        &entries_read);
     if (run_id) {
         Args args;
         count_args(args, run_id, counts, sites_total(req));
         exec(Stmt::FinishRun, args);
+        commit_tracking(
+            req.customer, tracking, run_id,
+            tracking.incremental ? tracking.baseline_entries + counts.added : entries_read);
         pg_call([&]() noexcept { notify_run(run_id); });
     }
     spi_finish();

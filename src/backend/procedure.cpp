@@ -30,6 +30,7 @@
 #include "backend/run_request.hpp"
 #include "backend/settings.hpp"
 #include "backend/spi.hpp"
+#include "backend/tracking.hpp"
 #include "backend/subtransaction.hpp"
 #include "backend/write_batch.hpp"
 #include "core/audit_error.hpp"
@@ -93,11 +94,13 @@ void run_sql_clean(const char* sql, int nargs, Oid* types, Datum* values, const 
     PG_END_TRY();
 }
 
-// How the procedure calls its helpers: with the flags (0.3.0 catalogs), or
-// as a database at 0.1.0/0.2.0 declares them (no dry_run, no nowait).
+// How the procedure calls its helpers: with the flags (0.3.0 catalogs; and
+// incremental from 0.4.0), or as a database at 0.1.0/0.2.0 declares them (no
+// dry_run, no nowait).
 struct Calls {
     bool flags;
     bool nowait;
+    bool incremental;
 };
 
 void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* units, uint64 nunits);
@@ -133,17 +136,22 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
     if (SPI_connect_ext(nonatomic ? SPI_OPT_NONATOMIC : 0) != SPI_OK_CONNECT)
         elog(ERROR, "numaudit: SPI_connect failed");
 
-    // (customer, scope, sites[, dry_run, nowait]): the arguments of run().
-    const Calls calls{PG_NARGS() >= 5, PG_NARGS() >= 5 && !PG_ARGISNULL(4) && PG_GETARG_BOOL(4)};
-    const int nargs = calls.flags ? 5 : 3;
-    Oid start_types[5] = {TEXTOID, TEXTOID, TEXTARRAYOID, BOOLOID, BOOLOID};
-    Datum start_args[5];
-    char start_nulls[5];
+    // (customer, scope, sites[, dry_run, nowait[, incremental]]): run()'s.
+    const Calls calls{PG_NARGS() >= 5, PG_NARGS() >= 5 && !PG_ARGISNULL(4) && PG_GETARG_BOOL(4),
+                      PG_NARGS() >= 6};
+    const int nargs = calls.incremental ? 6 : calls.flags ? 5 : 3;
+    Oid start_types[6] = {TEXTOID, TEXTOID, TEXTARRAYOID, BOOLOID, BOOLOID, BOOLOID};
+    Datum start_args[6];
+    char start_nulls[6];
     for (int i = 0; i < nargs; ++i) {
         start_args[i] = PG_ARGISNULL(i) ? (Datum)0 : PG_GETARG_DATUM(i);
         start_nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
     }
-    run_sql_clean(calls.flags
+    run_sql_clean(calls.incremental
+                      ? "SELECT s.run_id, u.unit, s.summary FROM numaudit._audit_start($1, $2, $3, "
+                        "$4, $5, $6) AS s LEFT JOIN LATERAL pg_catalog.unnest(s.units) AS u (unit) "
+                        "ON true"
+                  : calls.flags
                       ? "SELECT s.run_id, u.unit, s.summary FROM numaudit._audit_start($1, $2, $3, "
                         "$4, $5) AS s LEFT JOIN LATERAL pg_catalog.unnest(s.units) AS u (unit) ON "
                         "true"
@@ -317,7 +325,9 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
     std::string summary;
     if (req.dry_run) {
         lock_for_audit(req.customer, req.scope, req.selected, req.nowait);
+        const Tracking tracking = begin_tracking(req);
         UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, true, 0, false};
+        unit.tracking = &tracking;
         summary = dry_summary(req, audit_unit(unit, [](const core::ResultRow&) {}));
     } else {
         if (req.nowait) lock_for_audit(req.customer, req.scope, req.selected, true);
@@ -328,16 +338,28 @@ Datum audit_start_Cpp(FunctionCallInfo fcinfo) {
             for (int i = 0; i < b.rows; ++i) reaped.push_back(b.at(i, col::Id::id).num);
         });
         for (std::int64_t id : reaped) pg_call([&]() noexcept { notify_run(id); });
-        run_id = insert_run(req, sites_total(req), "audit");
-        // A unit is a site, or the customer itself: for scope customer, and
-        // first in a flat customer's site-scope audit, where it reports the
-        // conflicts among all of the customer's uses once (as run() does) so
-        // that each site then reads only what it needs.
-        if (req.scope == core::Scope::Customer || req.customer.dial_plan == core::DialPlan::Flat ||
-            req.selected.empty())
+        // What tracking says now (the lock is not held yet: the step that
+        // audits reads it again): an incremental run is one unit, the
+        // customer, audited in one transaction; a full run of a baseline
+        // scope becomes the baseline when its last unit commits, consuming
+        // the marks seen here, before any unit read anything.
+        forget_run_tracking();
+        Tracking tracking = begin_tracking(req);
+        run_id = insert_run(req, sites_total(req), "audit", tracking.incremental);
+        if (tracking.incremental) {
             units.push_back(req.customer.id);
-        if (req.scope == core::Scope::Site)
-            for (const auto& s : req.selected) units.push_back(s.id);
+        } else {
+            if (tracking.scope != TrackedScope::None) remember_run_tracking(run_id, tracking);
+            // A unit is a site, or the customer itself: for scope customer,
+            // and first in a flat customer's site-scope audit, where it
+            // reports the conflicts among all of the customer's uses once (as
+            // run() does) so that each site then reads only what it needs.
+            if (req.scope == core::Scope::Customer ||
+                req.customer.dial_plan == core::DialPlan::Flat || req.selected.empty())
+                units.push_back(req.customer.id);
+            if (req.scope == core::Scope::Site)
+                for (const auto& s : req.selected) units.push_back(s.id);
+        }
     }
     spi_finish();
 
@@ -363,6 +385,7 @@ struct StepRun {
     Request req;
     std::optional<std::string> site_name;
     int named_sites = 0;
+    bool incremental = false;
 };
 
 StepRun read_step_run(std::int64_t run_id, std::int64_t unit_id) {
@@ -387,6 +410,7 @@ StepRun read_step_run(std::int64_t run_id, std::int64_t unit_id) {
             b.at(0, C::dial_plan).text() == "slc" ? core::DialPlan::Slc : core::DialPlan::Flat;
         if (auto name = b.at(0, C::site_name).opt_text()) run.site_name = std::string(*name);
         run.named_sites = static_cast<int>(b.at(0, C::named_sites).num);
+        run.incremental = b.at(0, C::mode).text() == "incremental";
     });
     if (!found)
         throw core::AuditError(core::sqlstate::kUndefinedObject,
@@ -414,7 +438,33 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     const bool flat = req.customer.dial_plan == core::DialPlan::Flat;
     int done = 0;
     core::Counts counts;
-    if (req.scope == core::Scope::Site && unit_id != req.customer.id) {
+    if (run.incremental) {
+        // The whole scope in this one transaction: incremental when the
+        // baseline still holds now that the lock is held, else full.
+        req.all_sites = list_sites(req.customer);
+        if (req.scope == core::Scope::Site) req.selected = req.all_sites;
+        done = static_cast<int>(req.all_sites.size());
+        lock_for_audit(req.customer, req.scope, req.selected, nowait);
+        req.incremental = true;
+        const Tracking tracking = begin_tracking(req);
+        if (!tracking.incremental) {
+            Args mode;
+            pg_call([&]() noexcept {
+                mode.values[0] = Int64GetDatum(run_id);
+                mode.values[1] = text_datum_Unsafe("full");
+            });
+            exec(Stmt::SetRunMode, mode);
+        }
+        UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected,
+                         false,         run_id,    false};
+        unit.tracking = &tracking;
+        std::int64_t entries_read = 0;
+        counts = audit_unit(
+            unit, [](const core::ResultRow&) {}, &entries_read);
+        commit_tracking(
+            req.customer, tracking, run_id,
+            tracking.incremental ? tracking.baseline_entries + counts.added : entries_read);
+    } else if (req.scope == core::Scope::Site && unit_id != req.customer.id) {
         // One site.
         if (!site_name)
             throw core::AuditError(core::sqlstate::kUndefinedObject,
@@ -468,7 +518,17 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     }
     Args args;
     count_args(args, run_id, counts, done);
-    exec(Stmt::StepRun, args);
+    bool last = false;
+    std::int64_t entries = 0;
+    exec(Stmt::StepRun, args, [&](const Batch& b) {
+        if (b.rows == 0) return;
+        last = b.at(0, col::Stepped::last).num != 0;
+        entries = b.at(0, col::Stepped::entries).num;
+    });
+    // A full run of a baseline scope: its last unit makes it the baseline.
+    if (!run.incremental && last)
+        if (std::optional<Tracking> tracking = take_run_tracking(run_id))
+            commit_tracking(req.customer, *tracking, run_id, entries);
     spi_finish();
     PG_RETURN_VOID();
 }
@@ -515,6 +575,7 @@ Selection select_node(const ByNode& by_node, std::int64_t node, std::pmr::memory
 }  // namespace
 
 void forget_run_plan() noexcept {
+    forget_run_tracking();
     if (!g_run_plan.cxt) return;
     g_run_plan.mr->stop_freeing();
     MemoryContextDelete(g_run_plan.cxt);

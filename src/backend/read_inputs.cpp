@@ -1,5 +1,6 @@
 #include "backend/read_inputs.hpp"
 
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -23,11 +24,15 @@ void read_kinds(core::Planner& planner) {
     });
 }
 
-void add_use(core::Planner& planner, const Batch& b, int r) {
+// A use row: col::Use's columns, which col::KeyedUse begins with.
+static_assert(int{col::KeyedUse::owner} == int{col::Use::owner} &&
+              int{col::KeyedUse::pattern} == int{col::Use::pattern});
+void add_use(core::Planner& planner, const Batch& b, int r,
+             core::UseRole role = core::UseRole::Focus) {
     planner.add_use(b.at(r, col::Use::owner).num, b.at(r, col::Use::cluster).text(),
                     b.at(r, col::Use::kind).text(), b.at(r, col::Use::name).text(),
                     static_cast<int>(b.at(r, col::Use::line_index).num),
-                    b.at(r, col::Use::pattern).text());
+                    b.at(r, col::Use::pattern).text(), role);
 }
 
 // An entry row (col::Entry): id, holder, internal_number, status, usage (its
@@ -42,46 +47,146 @@ void add_entry(core::Planner& planner, const Batch& b, int r) {
 
 }  // namespace
 
-void read_inputs(core::Planner& planner, const UnitRequest& req) {
+namespace {
+
+// The nodes a unit reads: the owners of the uses that count (a flat
+// customer's all count together; an slc site's own) and the holders of the
+// entries read (the audited ones, plus the customer level for "held at
+// customer level"; in a flat customer every site's, since a number held
+// anywhere in the customer is not added again).
+struct Nodes {
+    std::vector<std::int64_t> owners;
+    std::vector<std::int64_t> holders;
+};
+
+Nodes nodes_of(core::Planner& planner, const UnitRequest& req) {
     const Customer& customer = *req.customer;
     const bool flat = customer.dial_plan == core::DialPlan::Flat;
-
-    read_kinds(planner);
-
     std::unordered_set<std::int64_t> selected;
     for (const auto& s : *req.selected) selected.insert(s.id);
     for (const auto& s : *req.all_sites)
         planner.add_site(s.id, s.name,
                          req.scope == core::Scope::Customer || selected.count(s.id) > 0);
-
-    // Uses: a flat customer's uses all count together; an slc site's own.
-    std::vector<std::int64_t> owners;
+    Nodes n;
     if (flat) {
-        owners.push_back(customer.id);
-        for (const auto& s : *req.all_sites) owners.push_back(s.id);
+        n.owners.push_back(customer.id);
+        for (const auto& s : *req.all_sites) n.owners.push_back(s.id);
     } else {
-        for (const auto& s : *req.selected) owners.push_back(s.id);
+        for (const auto& s : *req.selected) n.owners.push_back(s.id);
     }
-    // Entries: the audited ones, plus the customer level (for "held at
-    // customer level"); in a flat customer every site's, since a number held
-    // anywhere in the customer is not added again.
-    std::vector<std::int64_t> holders{customer.id};
+    n.holders.push_back(customer.id);
     const bool every_site = req.scope == core::Scope::Customer || flat;
-    for (const auto& s : every_site ? *req.all_sites : *req.selected) holders.push_back(s.id);
+    for (const auto& s : every_site ? *req.all_sites : *req.selected) n.holders.push_back(s.id);
+    return n;
+}
 
+Datum int8_array(const std::vector<std::int64_t>& v) {
+    Datum d = (Datum)0;
+    pg_call([&]() noexcept { d = int8_array_Unsafe(v.data(), v.size()); });
+    return d;
+}
+
+template <class Strings>
+Datum text_array(const Strings& v) {
+    std::vector<core::OptText> list(v.begin(), v.end());
+    Datum d = (Datum)0;
+    pg_call([&]() noexcept { d = text_array_Unsafe(list.data(), list.size()); });
+    return d;
+}
+
+}  // namespace
+
+std::int64_t read_inputs(core::Planner& planner, const UnitRequest& req) {
+    read_kinds(planner);
+    const Nodes nodes = nodes_of(planner, req);
     Args uses_args;
-    pg_call(
-        [&]() noexcept { uses_args.values[0] = int8_array_Unsafe(owners.data(), owners.size()); });
+    uses_args.values[0] = int8_array(nodes.owners);
     scan(Stmt::ReadUses, uses_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) add_use(planner, b, r);
     });
+    std::int64_t entries = 0;
     Args entry_args;
-    pg_call([&]() noexcept {
-        entry_args.values[0] = int8_array_Unsafe(holders.data(), holders.size());
-    });
+    entry_args.values[0] = int8_array(nodes.holders);
     scan(Stmt::ReadEntries, entry_args, [&](const Batch& b) {
         for (int r = 0; r < b.rows; ++r) add_entry(planner, b, r);
+        entries += b.rows;
     });
+    return entries;
+}
+
+namespace {
+
+// The index keys a text reading as the same number as `key` can have: the
+// key itself and, for a number beginning with "+", its "\+" spelling (and
+// the other way round).
+void add_spellings(const std::string& key, std::unordered_set<std::string>& out,
+                   std::string& buffer) {
+    out.insert(key);
+    const core::NumberReading read = core::read_number(key, buffer);
+    if (read.kind != core::NumberKind::Number) return;
+    std::string number(read.text);
+    if (!number.empty() && number[0] == '+') out.insert("\\" + number);
+    out.insert(std::move(number));
+}
+
+}  // namespace
+
+void read_changed(core::Planner& planner, const UnitRequest& req, const Tracking& tracking) {
+    read_kinds(planner);
+    const Nodes nodes = nodes_of(planner, req);
+
+    // The marked numbers, and every number of a marked device's copies
+    // (a device that gains or loses a copy changes all its numbers).
+    std::set<std::string> marked(tracking.number_keys.begin(), tracking.number_keys.end());
+    std::set<DeviceKey> devices(tracking.device_keys.begin(), tracking.device_keys.end());
+    auto device_args = [&](const std::set<DeviceKey>& keys) {
+        std::vector<std::string_view> kinds, names;
+        for (const auto& k : keys) {
+            kinds.emplace_back(k.kind);
+            names.emplace_back(k.name);
+        }
+        Args a;
+        a.values[0] = text_array(kinds);
+        a.values[1] = text_array(names);
+        a.values[2] = int8_array(nodes.owners);
+        return a;
+    };
+    if (!devices.empty())
+        scan(Stmt::ReadDeviceKeyLines, device_args(devices), [&](const Batch& b) {
+            for (int r = 0; r < b.rows; ++r) marked.emplace(b.at(r, col::Key1::key).text());
+        });
+    std::unordered_set<std::string> keys;
+    std::string buffer;
+    for (const auto& k : marked) add_spellings(k, keys, buffer);
+
+    // Every use of those numbers is in focus; its device's copies are read
+    // too, each with all its lines, as context for the duplicate-device rule.
+    Args focus;
+    focus.values[0] = text_array(keys);
+    focus.values[1] = int8_array(nodes.owners);
+    scan(Stmt::ReadFocusUses, focus, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r) {
+            add_use(planner, b, r, core::UseRole::Focus);
+            if (b.at(r, col::Use::line_index).num >= 0)
+                devices.insert(DeviceKey{std::string(b.at(r, col::Use::kind).text()),
+                                         std::string(b.at(r, col::Use::name).text())});
+        }
+    });
+    if (!devices.empty())
+        scan(Stmt::ReadDeviceCopies, device_args(devices), [&](const Batch& b) {
+            for (int r = 0; r < b.rows; ++r) {
+                const std::string_view key = b.at(r, col::KeyedUse::key).text();
+                if (keys.count(std::string(key)) == 0)
+                    add_use(planner, b, r, core::UseRole::Context);
+            }
+        });
+    Args entries;
+    entries.values[0] = text_array(keys);
+    entries.values[1] = int8_array(nodes.holders);
+    scan(Stmt::ReadFocusEntries, entries, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r) add_entry(planner, b, r);
+    });
+    planner.focus_only();
 }
 
 // One site of an slc customer's audit() (req.selected is that site): its own

@@ -107,6 +107,9 @@ Batch decode_Unsafe(Stmt stmt, SPITupleTable* table, uint64 nrows) {
                 case BOOLOID:
                     cell.num = DatumGetBool(d) ? 1 : 0;
                     break;
+                case VOIDOID:  // a function returning void: no value to read
+                    cell.null = true;
+                    break;
                 default: {
                     text* t = reinterpret_cast<text*>(PG_DETOAST_DATUM_PACKED(d));
                     cell.data = VARDATA_ANY(t);

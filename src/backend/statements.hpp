@@ -45,6 +45,16 @@ enum class Stmt : int {
     ReadReportedHeld,
     SimilarCustomers,
     SimilarSites,
+    ReadEpoch,
+    ReadBaseline,
+    ReadPendingXacts,
+    ReadPendingMarks,
+    ReadDeviceKeyLines,
+    ReadFocusUses,
+    ReadDeviceCopies,
+    ReadFocusEntries,
+    TrackingCommit,
+    SetRunMode,
     Count
 };
 
@@ -84,6 +94,30 @@ struct Kind {
 struct Use {
     enum : int { owner, cluster, kind, name, line_index, pattern, count };
 };
+// ReadDeviceCopies: a use as col::Use has it, and its read-number key.
+struct KeyedUse {
+    enum : int { owner, cluster, kind, name, line_index, pattern, key, count };
+};
+// ReadEpoch.
+struct Epoch {
+    enum : int { epoch, count };
+};
+// ReadBaseline.
+struct Baseline {
+    enum : int { epoch, entries, count };
+};
+// ReadPendingXacts.
+struct Xact {
+    enum : int { xact, count };
+};
+// ReadPendingMarks: a mark not yet consumed by the audited scope.
+struct Mark {
+    enum : int { number_key, device_kind, device_name, whole, count };
+};
+// ReadDeviceKeyLines: a read-number key.
+struct Key1 {
+    enum : int { key, count };
+};
 // ReadEntries, ReadSiteEntries, ReadHeldEntries (NUMAUDIT_ENTRY_COLUMNS). A usage
 // longer than any report shows comes as its first bytes and Cell::digest.
 struct Entry {
@@ -116,8 +150,13 @@ struct RunInfo {
         dial_plan,
         site_name,  // NULL when the unit is not a site of the customer
         named_sites,
+        mode,  // full or incremental
         count
     };
+};
+// StepRun.
+struct Stepped {
+    enum : int { last, entries, count };
 };
 // ReadReportedHeld.
 struct Number {
@@ -283,9 +322,9 @@ SELECT u.h, u.num
     // InsertRun
     {Stmt::InsertRun,
      "INSERT INTO numaudit.audit_run"
-     " (customer, scope, sites, sites_total, customer_id, entry_point, run_by)"
-     " VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.current_user()) RETURNING id",
-     {TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID, INT8OID, TEXTOID},
+     " (customer, scope, sites, sites_total, customer_id, entry_point, run_by, mode)"
+     " VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.current_user(), $7) RETURNING id",
+     {TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID, INT8OID, TEXTOID, TEXTOID},
      col::Id::count},
     // FinishRun
     {Stmt::FinishRun,
@@ -294,13 +333,15 @@ SELECT u.h, u.num
      " WHERE id = $1",
      {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT4OID},
      kNoResult},
-    // StepRun
+    // StepRun: whether that was the run's last site, and how many entries
+    // it has audited so far.
     {Stmt::StepRun,
      "UPDATE numaudit.audit_run SET sites_done = sites_done + $7,"
      " added = added + $2, updated = updated + $3, unchanged = unchanged + $4,"
-     " skipped = skipped + $5, conflicts = conflicts + $6 WHERE id = $1",
+     " skipped = skipped + $5, conflicts = conflicts + $6 WHERE id = $1"
+     " RETURNING sites_done >= sites_total, added + updated + unchanged + skipped",
      {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT4OID},
-     kNoResult},
+     col::Stepped::count},
     // InsertChanges
     {Stmt::InsertChanges,
      R"SQL(
@@ -318,7 +359,7 @@ SELECT $1, u.* FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_
 SELECT r.scope, r.status, r.customer, c.id, c.number_management, c.dial_plan,
        (SELECT s.name FROM numaudit.hierarchy s
          WHERE s.id = $2 AND s.parent_id = c.id AND s.kind = 'site'),
-       coalesce(pg_catalog.cardinality(r.sites), 0)
+       coalesce(pg_catalog.cardinality(r.sites), 0), r.mode
   FROM numaudit.audit_run r
   LEFT JOIN numaudit.hierarchy c ON c.id = r.customer_id AND c.kind = 'customer'
  WHERE r.id = $1)SQL",
@@ -435,6 +476,94 @@ SELECT h.id, h.name, pg_catalog.count(*) OVER () FROM numaudit.hierarchy h
  LIMIT 5)SQL",
      {INT8OID, TEXTOID},
      col::Similar::count},
+    // --- Incremental audits (SPEC §4; tracking.cpp, read_inputs.cpp) ---
+    // ReadEpoch: moves on when a usage kind changes or a tracked table is
+    // truncated.
+    {Stmt::ReadEpoch, "SELECT e.epoch FROM numaudit.tracking_epoch e", {}, col::Epoch::count},
+    // ReadBaseline($1 customer, $2 scope 'customer' or 'all_sites').
+    {Stmt::ReadBaseline,
+     "SELECT b.epoch, b.entries FROM numaudit.baseline b WHERE b.customer_id = $1 AND b.scope = $2",
+     {INT8OID, TEXTOID},
+     col::Baseline::count},
+    // ReadPendingXacts($1 customer): the transactions whose marks this audit
+    // sees, read before anything else it reads: what it consumes at commit.
+    {Stmt::ReadPendingXacts,
+     "SELECT DISTINCT p.xact::pg_catalog.text FROM numaudit.pending_change p"
+     " WHERE p.customer_id = $1",
+     {INT8OID},
+     col::Xact::count},
+    // ReadPendingMarks($1 customer, $2 scope, $3 limit): the marks the scope
+    // has not consumed, distinct, at most $3 (more: the audit runs full).
+    {Stmt::ReadPendingMarks,
+     R"SQL(
+SELECT DISTINCT p.number_key, p.device_kind, p.device_name, p.whole
+  FROM numaudit.pending_change p
+ WHERE p.customer_id = $1
+   AND NOT CASE $2 WHEN 'customer' THEN p.seen_customer ELSE p.seen_all_sites END
+ LIMIT $3)SQL",
+     {INT8OID, TEXTOID, INT8OID},
+     col::Mark::count},
+    // ReadDeviceKeyLines($1 kinds, $2 names, $3 owners): the read-number keys
+    // of every line of the devices of these keys.
+    {Stmt::ReadDeviceKeyLines,
+     R"SQL(
+SELECT DISTINCT pg_catalog."left"(pg_catalog.btrim(l.pattern, E' \t\n\r'), 60)
+  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS k (kind, name)
+  JOIN numaudit.device d ON d.kind = k.kind AND d.name = k.name
+  JOIN numaudit.device_line l ON l.device_id = d.id
+ WHERE d.hierarchy_id = ANY ($3))SQL",
+     {TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID},
+     col::Key1::count},
+    // ReadFocusUses($1 keys, $2 owners): the uses whose read-number key is
+    // one of these (device_line_pattern_read_idx, service_pattern_read_idx).
+    {Stmt::ReadFocusUses,
+     R"SQL(
+SELECT d.hierarchy_id, d.cluster, d.kind, d.name, l.line_index, l.pattern
+  FROM numaudit.device_line l JOIN numaudit.device d ON d.id = l.device_id
+ WHERE pg_catalog."left"(pg_catalog.btrim(l.pattern, E' \t\n\r'), 60) = ANY ($1)
+   AND d.hierarchy_id = ANY ($2)
+UNION ALL
+SELECT s.hierarchy_id, s.cluster, s.kind, s.name, -1, s.pattern
+  FROM numaudit.service s
+ WHERE pg_catalog."left"(pg_catalog.btrim(s.pattern, E' \t\n\r'), 60) = ANY ($1)
+   AND s.hierarchy_id = ANY ($2))SQL",
+     {TEXTARRAYOID, INT8ARRAYOID},
+     col::Use::count},
+    // ReadDeviceCopies($1 kinds, $2 names, $3 owners): every line of every
+    // device of these keys (each copy, for the duplicate-device rule), with
+    // its read-number key.
+    {Stmt::ReadDeviceCopies,
+     R"SQL(
+SELECT d.hierarchy_id, d.cluster, d.kind, d.name, l.line_index, l.pattern,
+       pg_catalog."left"(pg_catalog.btrim(l.pattern, E' \t\n\r'), 60)
+  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS k (kind, name)
+  JOIN numaudit.device d ON d.kind = k.kind AND d.name = k.name
+  JOIN numaudit.device_line l ON l.device_id = d.id
+ WHERE d.hierarchy_id = ANY ($3))SQL",
+     {TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID},
+     col::KeyedUse::count},
+    // ReadFocusEntries($1 keys, $2 holders): the entries whose read-number
+    // key is one of these (number_internal_number_read_idx).
+    {Stmt::ReadFocusEntries,
+     "SELECT " NUMAUDIT_ENTRY_COLUMNS " FROM numaudit.number n"
+     " WHERE pg_catalog.\"left\"(pg_catalog.btrim(n.internal_number, E' \\t\\n\\r'), 60) = ANY ($1)"
+     " AND n.hierarchy_id = ANY ($2)",
+     {TEXTARRAYOID, INT8ARRAYOID},
+     col::Entry::count,
+     col::Entry::usage},
+    // TrackingCommit($1 customer, $2 scope, $3 run, $4 mode, $5 epoch, $6
+    // entries, $7 seen transactions): the audit becomes the scope's baseline
+    // and consumes the marks it saw.
+    {Stmt::TrackingCommit,
+     "SELECT numaudit._tracking_commit($1, $2, $3, $4, $5, $6, $7::pg_catalog.xid8[])",
+     {INT8OID, TEXTOID, INT8OID, TEXTOID, INT8OID, INT8OID, TEXTARRAYOID},
+     col::Call::count},
+    // SetRunMode($1 run, $2 mode): an incremental CALL whose baseline was
+    // dropped before its step ran full.
+    {Stmt::SetRunMode,
+     "UPDATE numaudit.audit_run SET mode = $2 WHERE id = $1",
+     {INT8OID, TEXTOID},
+     kNoResult},
 };
 
 #undef NUMAUDIT_ENTRY_COLUMNS

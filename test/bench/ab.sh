@@ -50,7 +50,7 @@ q "SELECT format('CREATE FUNCTION bench.run_old(%s) RETURNS TABLE (%s) LANGUAGE 
                     FROM unnest(p.proargnames, p.proallargtypes::oid[], p.proargmodes::text[])
                          WITH ORDINALITY AS a (n, t, m, o) WHERE m = 't'),
                  '\$libdir/$OLD')
-   FROM pg_proc p WHERE p.oid = 'numaudit.run(text, text, text[], boolean, boolean)'::regprocedure" >"$OUT/ab_def.sql"
+   FROM pg_proc p WHERE p.oid = 'numaudit.run(text, text, text[], boolean, boolean, boolean)'::regprocedure" >"$OUT/ab_def.sql"
 psql_ -q -f "$OUT/ab_def.sql" >/dev/null
 
 measure() {  # function scope -> "seconds rows", in a fresh session

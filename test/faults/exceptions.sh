@@ -157,7 +157,7 @@ q "DROP TRIGGER fault_refuse ON numaudit.number" >/dev/null
 # A role that may call numaudit.run but not read its tables (not a member of
 # numaudit_auditor): the first read inside the audit fails.
 q "CREATE ROLE fault_user; GRANT USAGE ON SCHEMA numaudit TO fault_user;
-   GRANT EXECUTE ON FUNCTION numaudit.run(text, text, text[], boolean, boolean) TO fault_user" >/dev/null
+   GRANT EXECUTE ON FUNCTION numaudit.run(text, text, text[], boolean, boolean, boolean) TO fault_user" >/dev/null
 expect_error "PgError: permission denied in SPI" 42501 'permission denied for table' \
     "SELECT * FROM numaudit.run('$CUST', 'site');" "SET ROLE fault_user;"
 unchanged "PgError"

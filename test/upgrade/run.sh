@@ -88,12 +88,12 @@ upgrade_from() {  # version
         "$(q $OLD "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
     check_eq "$from: every row kept by the update" "$before" "$(data_sums $OLD)"
     check_eq "$from: the grant on the old procedure is kept on the new one" "t" \
-        "$(q $OLD "SELECT has_function_privilege('$GRANTEE', 'numaudit.audit(text, text, text[], boolean, boolean)', 'EXECUTE')")"
+        "$(q $OLD "SELECT has_function_privilege('$GRANTEE', 'numaudit.audit(text, text, text[], boolean, boolean, boolean)', 'EXECUTE')")"
     check_eq "$from: and it is not taken for one of the extension's own (pg_dump dumps it)" "f" \
         "$(q $OLD "SELECT coalesce(bool_or(a.grantee = '$GRANTEE'::regrole), false)
                      FROM pg_init_privs i, aclexplode(i.initprivs) a
-                    WHERE i.objoid = 'numaudit.audit(text, text, text[], boolean, boolean)'::regprocedure")"
-    q $OLD "REVOKE EXECUTE ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean) FROM $GRANTEE" >/dev/null
+                    WHERE i.objoid = 'numaudit.audit(text, text, text[], boolean, boolean, boolean)'::regprocedure")"
+    q $OLD "REVOKE EXECUTE ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean, boolean) FROM $GRANTEE" >/dev/null
 
     setup_db $FRESH ""
     check_eq "$from: fresh database is at $CONTROL" "$CONTROL" \

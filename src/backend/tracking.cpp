@@ -1,0 +1,155 @@
+#include "backend/tracking.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string_view>
+
+#include "backend/spi.hpp"
+
+namespace numaudit::backend {
+
+namespace {
+
+// More marks than this share of the baseline's entries (and more than the
+// floor) and the audit runs full: re-reading that much by key costs more than
+// the full scan (docs/PERFORMANCE.md, "Incremental audits", the crossover).
+constexpr std::int64_t kIncrementalShare = 5;  // marks <= entries / 5
+constexpr std::int64_t kIncrementalFloor = 1000;
+
+}  // namespace
+
+TrackedScope tracked_scope(core::Scope scope, bool all_sites) {
+    if (scope == core::Scope::Customer) return TrackedScope::Customer;
+    return all_sites ? TrackedScope::AllSites : TrackedScope::None;
+}
+
+const char* tracked_scope_name(TrackedScope scope) noexcept {
+    switch (scope) {
+        case TrackedScope::Customer:
+            return "customer";
+        case TrackedScope::AllSites:
+            return "all_sites";
+        case TrackedScope::None:
+            break;
+    }
+    return "none";
+}
+
+Tracking read_tracking(const Customer& customer, TrackedScope scope, bool want_incremental) {
+    Tracking t;
+    t.scope = scope;
+    if (scope == TrackedScope::None) return t;
+    // First the epoch and the transactions seen: a change committed after
+    // these reads stays pending, whatever else the audit then reads.
+    exec(Stmt::ReadEpoch, Args{}, [&](const Batch& b) {
+        if (b.rows > 0) t.epoch = b.at(0, col::Epoch::epoch).num;
+    });
+    Args cust;
+    cust.values[0] = Int64GetDatum(customer.id);
+    scan(Stmt::ReadPendingXacts, cust, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r) t.seen.emplace_back(b.at(r, col::Xact::xact).text());
+    });
+    if (!want_incremental) return t;
+
+    Args base;
+    std::optional<std::int64_t> baseline_epoch;
+    pg_call([&]() noexcept {
+        base.values[0] = Int64GetDatum(customer.id);
+        base.values[1] = text_datum_Unsafe(tracked_scope_name(scope));
+    });
+    exec(Stmt::ReadBaseline, base, [&](const Batch& b) {
+        if (b.rows == 0) return;
+        baseline_epoch = b.at(0, col::Baseline::epoch).num;
+        t.baseline_entries = b.at(0, col::Baseline::entries).num;
+    });
+    if (!baseline_epoch) {
+        t.why_full = "no baseline: not audited in this scope since tracking began";
+        return t;
+    }
+    if (*baseline_epoch != t.epoch) {
+        t.why_full = "a usage kind changed or a tracked table was truncated since the baseline";
+        return t;
+    }
+    const std::int64_t limit = std::max(kIncrementalFloor, t.baseline_entries / kIncrementalShare);
+    Args marks;
+    pg_call([&]() noexcept {
+        marks.values[0] = Int64GetDatum(customer.id);
+        marks.values[1] = text_datum_Unsafe(tracked_scope_name(scope));
+        marks.values[2] = Int64GetDatum(limit + 1);
+    });
+    bool whole = false;
+    std::int64_t count = 0;
+    scan(Stmt::ReadPendingMarks, marks, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r) {
+            ++count;
+            if (b.at(r, col::Mark::whole).num) whole = true;
+            const Cell& key = b.at(r, col::Mark::number_key);
+            if (!key.null) t.number_keys.emplace_back(key.text());
+            const Cell& kind = b.at(r, col::Mark::device_kind);
+            const Cell& name = b.at(r, col::Mark::device_name);
+            if (!kind.null && !name.null)
+                t.device_keys.push_back(
+                    DeviceKey{std::string(kind.text()), std::string(name.text())});
+        }
+    });
+    if (whole) {
+        t.why_full = "the customer's tree or settings changed, or too many changes at once";
+    } else if (count > limit) {
+        t.why_full = "more than " + std::to_string(limit) +
+                     " changes since the baseline: a full audit is cheaper";
+    } else {
+        t.incremental = true;
+        return t;
+    }
+    t.number_keys.clear();
+    t.device_keys.clear();
+    return t;
+}
+
+void commit_tracking(const Customer& customer, const Tracking& t, std::int64_t run_id,
+                     std::int64_t entries) {
+    if (t.scope == TrackedScope::None) return;
+    std::vector<std::optional<std::string_view>> seen(t.seen.begin(), t.seen.end());
+    Args args;
+    pg_call([&]() noexcept {
+        args.values[0] = Int64GetDatum(customer.id);
+        args.values[1] = text_datum_Unsafe(tracked_scope_name(t.scope));
+        args.values[2] = Int64GetDatum(run_id);
+        args.values[3] = text_datum_Unsafe(t.incremental ? "incremental" : "full");
+        args.values[4] = Int64GetDatum(t.epoch);
+        args.values[5] = Int64GetDatum(entries);
+        args.values[6] = text_array_Unsafe(seen.data(), seen.size());
+    });
+    exec(Stmt::TrackingCommit, args);
+}
+
+namespace {
+
+// Plain heap objects: a session keeps at most one, and forget_run_tracking
+// (never raising) drops it when the run ends or fails.
+std::int64_t g_run_id = 0;
+Tracking* g_run_tracking = nullptr;
+
+}  // namespace
+
+void remember_run_tracking(std::int64_t run_id, const Tracking& tracking) {
+    auto* kept = new Tracking(tracking);
+    forget_run_tracking();
+    g_run_tracking = kept;
+    g_run_id = run_id;
+}
+
+std::optional<Tracking> take_run_tracking(std::int64_t run_id) {
+    if (!g_run_tracking || g_run_id != run_id) return std::nullopt;
+    std::optional<Tracking> out(std::move(*g_run_tracking));
+    forget_run_tracking();
+    return out;
+}
+
+void forget_run_tracking() noexcept {
+    delete g_run_tracking;
+    g_run_tracking = nullptr;
+    g_run_id = 0;
+}
+
+}  // namespace numaudit::backend
