@@ -331,6 +331,25 @@ TEST(PlannerFocus, ContextUsesAreFocusUsesWithoutFocusOnly) {
     EXPECT_FALSE(full.rows.empty());
 }
 
+// An entry puts its number in focus even when the caller gives only Context
+// uses of it (outside the backend's rule, where all of them are Focus): the
+// entry is audited against all of them, conflicts included.
+TEST(PlannerFocus, AnEntryPutsItsNumberInFocus) {
+    Customer c;
+    c.site(10, "London");
+    c.phone(10, "CL1", "SEP1", 1, "1001").phone(10, "CL2", "SEP2", 1, "1001");
+    c.phone(10, "CL1", "SEP3", 1, "1002");
+    c.entry(1, 10, "1001");
+    const std::vector<UseRole> context(c.uses.size(), UseRole::Context);
+    const Result r = plan(c, &context, true);
+    ASSERT_EQ(r.rows.size(), 1u);
+    EXPECT_EQ(r.rows[0].action, "conflict");
+    EXPECT_EQ(r.rows[0].number, "1001");
+    EXPECT_TRUE(r.updates.empty());
+    EXPECT_TRUE(r.inserts.empty());  // 1002 is not in focus
+    EXPECT_EQ(r.counts.unchanged, 1);
+}
+
 // ---------------------------------------------------------------------------
 // Hand-written cases: the focus plan's rows, and the property on each.
 
