@@ -136,7 +136,7 @@ std::int64_t insert_run(const Request& req, int sites_total, const char* entry_p
         args.values[6] = text_datum_Unsafe(incremental ? "incremental" : "full");
     });
     std::int64_t id = 0;
-    exec(Stmt::InsertRun, args, [&](const Batch& b) { id = b.at(0, col::Id::id).num; });
+    exec(catalog_tracks() ? Stmt::InsertRun : Stmt::InsertRunLegacy, args, [&](const Batch& b) { id = b.at(0, col::Id::id).num; });
     g_last_run_id = id;
     return id;
 }
@@ -147,6 +147,7 @@ int sites_total(const Request& req) {
 }
 
 Tracking begin_tracking(const Request& req) {
+    if (!catalog_tracks()) return Tracking{};
     const TrackedScope scope = tracked_scope(req.scope, req.site_names.empty());
     if (req.incremental && scope == TrackedScope::None)
         pg_call([&]() noexcept {

@@ -396,7 +396,7 @@ StepRun read_step_run(std::int64_t run_id, std::int64_t unit_id) {
     Args args;
     args.values[0] = Int64GetDatum(run_id);
     args.values[1] = Int64GetDatum(unit_id);
-    scan(Stmt::RunInfo, args, [&](const Batch& b) {
+    scan(catalog_tracks() ? Stmt::RunInfo : Stmt::RunInfoLegacy, args, [&](const Batch& b) {
         found = true;
         using C = col::RunInfo;
         scope_text = std::string(b.at(0, C::scope).text());

@@ -55,6 +55,11 @@ enum class Stmt : int {
     ReadFocusEntries,
     TrackingCommit,
     SetRunMode,
+    ReadNeglected,
+    TrackingDrop,
+    HasTracking,
+    InsertRunLegacy,
+    RunInfoLegacy,
     Count
 };
 
@@ -564,6 +569,51 @@ SELECT d.hierarchy_id, d.cluster, d.kind, d.name, l.line_index, l.pattern,
      "UPDATE numaudit.audit_run SET mode = $2 WHERE id = $1",
      {INT8OID, TEXTOID},
      kNoResult},
+    // ReadNeglected($1 customer to leave out, $2 how many): customers whose
+    // marks need no keeping: no baseline, or more marks than entries.
+    {Stmt::ReadNeglected,
+     R"SQL(
+SELECT p.customer_id
+  FROM numaudit.pending_change p
+  LEFT JOIN (SELECT b.customer_id, max(b.entries) AS entries
+               FROM numaudit.baseline b GROUP BY b.customer_id) b ON b.customer_id = p.customer_id
+ WHERE p.customer_id <> $1
+ GROUP BY p.customer_id, b.entries
+HAVING b.entries IS NULL OR pg_catalog.count(*) > GREATEST(b.entries, 100)
+ LIMIT $2)SQL",
+     {INT8OID, INT8OID},
+     col::Id::count},
+    // TrackingDrop($1 customer): its baselines and visible marks (its audit
+    // lock held).
+    {Stmt::TrackingDrop, "SELECT numaudit._tracking_drop($1)", {INT8OID}, col::Call::count},
+    // HasTracking: whether the database's numaudit is 0.4.0 or newer (the
+    // library also serves databases not yet updated, which track nothing).
+    {Stmt::HasTracking,
+     "SELECT pg_catalog.to_regclass('numaudit.baseline') IS NOT NULL",
+     {},
+     col::Call::count},
+    // InsertRunLegacy: InsertRun for a database at 0.3.0 or older (no mode).
+    {Stmt::InsertRunLegacy,
+     "INSERT INTO numaudit.audit_run"
+     " (customer, scope, sites, sites_total, customer_id, entry_point, run_by)"
+     " VALUES ($1, $2, $3, $4, $5, $6, pg_catalog.current_user()) RETURNING id",
+     {TEXTOID, TEXTOID, TEXTARRAYOID, INT4OID, INT8OID, TEXTOID},
+     col::Id::count},
+    // RunInfoLegacy: RunInfo for a database at 0.3.0 or older (no mode).
+    // RunInfo($1 run id, $2 unit): the run, its customer as it is now (by
+    // id: a rename during the run does not matter) and the unit's site name
+    // if the unit is still a site of that customer.
+    {Stmt::RunInfoLegacy,
+     R"SQL(
+SELECT r.scope, r.status, r.customer, c.id, c.number_management, c.dial_plan,
+       (SELECT s.name FROM numaudit.hierarchy s
+         WHERE s.id = $2 AND s.parent_id = c.id AND s.kind = 'site'),
+       coalesce(pg_catalog.cardinality(r.sites), 0), 'full'
+  FROM numaudit.audit_run r
+  LEFT JOIN numaudit.hierarchy c ON c.id = r.customer_id AND c.kind = 'customer'
+ WHERE r.id = $1)SQL",
+     {INT8OID, INT8OID},
+     col::RunInfo::count},
 };
 
 #undef NUMAUDIT_ENTRY_COLUMNS

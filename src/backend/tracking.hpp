@@ -20,6 +20,10 @@ namespace numaudit::backend {
 // The scopes that have a baseline: customer, and site over all sites.
 enum class TrackedScope { None, Customer, AllSites };
 
+// Whether this database's numaudit tracks changes (0.4.0 or newer): the
+// library also serves databases whose extension is not updated yet.
+bool catalog_tracks();
+
 TrackedScope tracked_scope(core::Scope scope, bool all_sites);
 const char* tracked_scope_name(TrackedScope scope) noexcept;
 

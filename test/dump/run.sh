@@ -160,6 +160,16 @@ for db in dumpdst dumpplain dumpinserts; do
         [ -n "$want" ] && [ "$got" = "$want" ] && pass "$db: dry run of $c: the same $(wc -l <<<"$got") rows as dumpsrc" ||
             fail "$db: dry run of $c differs from dumpsrc: $(diff <(echo "$want") <(echo "$got") | short)"
     done
+    # Tracking state is the cluster's, not the data's: baselines are not
+    # dumped, so a restored database starts without them (its first
+    # incremental audit of each scope is full).
+    base_src=$(q dumpsrc "SELECT count(*) FROM numaudit.baseline")
+    mode=$(psql_ -qAt -d "$db" -c "SELECT count(*) FROM numaudit.run('$ACME', 'customer', incremental => true)" \
+             -c "SELECT concat_ws('|', (SELECT count(*) FROM numaudit.baseline WHERE run_id <> numaudit.last_run_id()),
+                                       (SELECT mode FROM numaudit.audit_run WHERE id = numaudit.last_run_id()))" 2>&1 | tail -1) || true
+    [ "$base_src" -gt 0 ] && [ "$mode" = "0|full" ] &&
+        pass "$db: no baseline restored ($base_src in dumpsrc): its first incremental audit ran full ($mode)" ||
+        fail "$db: baselines after restore / mode of the first incremental audit: '$mode' (dumpsrc has $base_src)"
     # Writes: a new device, no id given, with a line whose number Paris has no entry for.
     max=$(q "$db" "SELECT coalesce(max(id), 0) FROM numaudit.device")
     id=$(q "$db" "WITH d AS (INSERT INTO numaudit.device (hierarchy_id, cluster, kind, name)

@@ -49,9 +49,10 @@ setup_db() {  # name, CREATE EXTENSION clause
     "$PG_BINDIR/dropdb" --if-exists "$1" 2>/dev/null
     "$PG_BINDIR/createdb" "$1"
     psql_ -q -d "$1" -c "CREATE EXTENSION numaudit $2" -f "$REPO_DIR/examples/example_customer.sql" >/dev/null
-    # Any numaudit table's rows as text (a test helper in schema public).
+    # Any numaudit table's rows as text (a test helper in schema public),
+    # without the columns an update adds (audit_run.mode, 0.4.0).
     q "$1" "CREATE FUNCTION numaudit_rows(t text) RETURNS SETOF text LANGUAGE plpgsql AS
-            \$\$ BEGIN RETURN QUERY EXECUTE format('SELECT x::text FROM numaudit.%I x', t); END \$\$" >/dev/null
+            \$\$ BEGIN RETURN QUERY EXECUTE format('SELECT (to_jsonb(x) - ''mode'')::text FROM numaudit.%I x', t); END \$\$" >/dev/null
 }
 
 upgrade_from() {  # version
@@ -87,6 +88,8 @@ upgrade_from() {  # version
     check_eq "$from: updated to the default version" "$CONTROL" \
         "$(q $OLD "SELECT extversion FROM pg_extension WHERE extname = 'numaudit'")"
     check_eq "$from: every row kept by the update" "$before" "$(data_sums $OLD)"
+    check_eq "$from: tracking begins at the update: no baseline, nothing pending" "0 0" \
+        "$(q $OLD "SELECT (SELECT count(*) FROM numaudit.baseline) || ' ' || (SELECT count(*) FROM numaudit.pending_change)")"
     check_eq "$from: the grant on the old procedure is kept on the new one" "t" \
         "$(q $OLD "SELECT has_function_privilege('$GRANTEE', 'numaudit.audit(text, text, text[], boolean, boolean, boolean)', 'EXECUTE')")"
     check_eq "$from: and it is not taken for one of the extension's own (pg_dump dumps it)" "f" \
@@ -135,6 +138,16 @@ upgrade_from() {  # version
         "$(q $OLD "SELECT count(*) FROM numaudit.uses('Provider1.ResellerA.Acme', ' 1004')")"
     check_eq "$from: CALL numaudit.audit takes the flags" "0" \
         "$(psql_ -q -d $OLD -c "CALL numaudit.audit('Provider1.ResellerA.Acme', 'site', dry_run => true, nowait => true)" 2>&1 >/dev/null | grep -c ERROR)"
+
+    # Tracking begins at the update: the first audit of each scope after it
+    # is full (it had no baseline), the next incremental.
+    local modes=""
+    for i in 1 2; do
+        q $OLD "SELECT count(*) FROM numaudit.run('Provider1.ResellerA.Acme', 'site', incremental => true)" >/dev/null 2>&1
+        modes="$modes $(q $OLD "SELECT mode FROM numaudit.audit_run ORDER BY id DESC LIMIT 1")"
+    done
+    check_eq "$from: after the update, incremental audits run full first, then incremental" \
+        " full incremental" "$modes"
 }
 
 q postgres "DROP ROLE IF EXISTS $GRANTEE" >/dev/null 2>&1 || true
