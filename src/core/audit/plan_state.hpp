@@ -199,9 +199,12 @@ struct PlanState {
         return Range{r.begin, e};
     }
     const Use& use_at(std::uint32_t i) const noexcept { return in.uses[uses_by_number.items[i]]; }
-    // Every (group, number) with uses, in (number, group) order.
+    // Every (group, number) with uses, in (number, group) order; in focus
+    // mode, of the numbers in focus only.
     template <class Fn>
     void for_each_group_range(Fn&& fn);
+    template <bool kFocus, class Fn>
+    void for_each_group_range_of(Fn& fn);  // kFocus: skips the numbers not in focus
 
     // Whether the node holds an entry for the number; whether the customer does.
     bool holds(std::uint32_t slot, std::uint32_t number) const noexcept {
@@ -234,6 +237,15 @@ NUMAUDIT_PER_ITEM std::uint32_t PlanState::add_row(const NewRow& row) {
 
 template <class Fn>
 void PlanState::for_each_group_range(Fn&& fn) {
+    // Two loops, so that a full audit pays nothing for focus mode.
+    if (focus)
+        for_each_group_range_of<true>(fn);
+    else
+        for_each_group_range_of<false>(fn);
+}
+
+template <bool kFocus, class Fn>
+void PlanState::for_each_group_range_of(Fn& fn) {
     // Locals, not members: `fn` writes memory, and the loop must not reload them.
     const bool one_group = flat;
     const std::uint32_t* offsets = uses_by_number.offsets.data();
@@ -242,6 +254,8 @@ void PlanState::for_each_group_range(Fn&& fn) {
     for (std::uint32_t n = 0, count = n_numbers; n < count; ++n) {
         ticker.tick();
         std::uint32_t b = offsets[n], end = offsets[n + 1];
+        if constexpr (kFocus)
+            if (!focus_numbers[n]) continue;
         if (one_group) {
             if (b < end) fn(0u, n, Range{b, end});
             continue;
