@@ -167,8 +167,10 @@ struct PlanState {
     std::pmr::vector<bool> focus_numbers;      // find_focus, in focus mode only: by number
 
     // Whether the plan covers the number: always, but in focus mode only the
-    // numbers some Focus use or entry reads as (find_focus). The bitmap is
-    // read only in focus mode, so a full audit pays one predictable branch.
+    // numbers some Focus use or entry reads as (find_focus). Where a step
+    // asks per item, it asks in a pass or loop of focus mode's own
+    // (for_each_group_range, wanted_numbers), so a full audit's loops are
+    // as they were.
     bool in_focus(std::uint32_t number) const noexcept { return !focus || focus_numbers[number]; }
     // Whether the use's wildcard or invalid pattern is reported (if audited).
     bool reports_pattern_of(const Use& u) const noexcept { return !(focus && u.context); }
