@@ -24,9 +24,7 @@ NUMAUDIT_PER_ITEM void add_entry_row(PlanState& st, std::uint32_t slot, std::uin
 void add_missing_at_customer(PlanState& st) {
     if (!st.flat) return;
     st.for_each_group_range([&](std::uint32_t group, std::uint32_t number, Range r) {
-        if (!st.in_focus(number) || st.conflicts.contains(group, number) ||
-            st.held_anywhere(number))
-            return;
+        if (st.conflicts.contains(group, number) || st.held_anywhere(number)) return;
         add_entry_row(st, 0, number, r);
     });
 }
@@ -37,8 +35,12 @@ std::pmr::vector<std::uint64_t> wanted_numbers(const PlanState& st) {
     std::pmr::vector<std::uint64_t> wanted(st.in.mr);
     wanted.reserve(st.in.uses.size());
     for (const auto& u : st.in.uses)
-        if (u.number != kNone && st.audited(u.owner) && st.in_focus(u.number))
-            wanted.push_back(pair_key(u.owner, u.number));
+        if (u.number != kNone && st.audited(u.owner)) wanted.push_back(pair_key(u.owner, u.number));
+    if (st.focus)  // a pass of its own: the loop above stays as a full audit needs it
+        wanted.erase(
+            std::remove_if(wanted.begin(), wanted.end(),
+                           [&](std::uint64_t key) { return !st.in_focus(key & 0xffffffffu); }),
+            wanted.end());
     std::sort(wanted.begin(), wanted.end());
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
     return wanted;

@@ -154,7 +154,7 @@ void find_numbers_in_several_clusters(PlanState& st) {
     std::pmr::vector<std::uint32_t> dup_clusters(st.in.mr);
     NumberConflicts conflicts(st);
     st.for_each_group_range([&](std::uint32_t group, std::uint32_t number, Range r) {
-        if (r.end - r.begin < 2 || !st.reports_group(group) || !st.in_focus(number)) return;
+        if (r.end - r.begin < 2 || !st.reports_group(group)) return;
         const Spread where = spread(st, r, dup_clusters);
         if (!where.several_clusters) return;
         // Used in several clusters: left alone, whether reported or not.

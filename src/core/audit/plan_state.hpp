@@ -167,8 +167,10 @@ struct PlanState {
     std::pmr::vector<bool> focus_numbers;      // find_focus, in focus mode only: by number
 
     // Whether the plan covers the number: always, but in focus mode only the
-    // numbers some Focus use or entry reads as (find_focus). The bitmap is
-    // read only in focus mode, so a full audit pays one predictable branch.
+    // numbers some Focus use or entry reads as (find_focus). Where a step
+    // asks per item, it asks in a pass or loop of focus mode's own
+    // (for_each_group_range, wanted_numbers), so a full audit's loops are
+    // as they were.
     bool in_focus(std::uint32_t number) const noexcept { return !focus || focus_numbers[number]; }
     // Whether the use's wildcard or invalid pattern is reported (if audited).
     bool reports_pattern_of(const Use& u) const noexcept { return !(focus && u.context); }
@@ -199,9 +201,12 @@ struct PlanState {
         return Range{r.begin, e};
     }
     const Use& use_at(std::uint32_t i) const noexcept { return in.uses[uses_by_number.items[i]]; }
-    // Every (group, number) with uses, in (number, group) order.
+    // Every (group, number) with uses, in (number, group) order; in focus
+    // mode, of the numbers in focus only.
     template <class Fn>
     void for_each_group_range(Fn&& fn);
+    template <bool kFocus, class Fn>
+    void for_each_group_range_of(Fn& fn);  // kFocus: skips the numbers not in focus
 
     // Whether the node holds an entry for the number; whether the customer does.
     bool holds(std::uint32_t slot, std::uint32_t number) const noexcept {
@@ -234,6 +239,15 @@ NUMAUDIT_PER_ITEM std::uint32_t PlanState::add_row(const NewRow& row) {
 
 template <class Fn>
 void PlanState::for_each_group_range(Fn&& fn) {
+    // Two loops, so that a full audit pays nothing for focus mode.
+    if (focus)
+        for_each_group_range_of<true>(fn);
+    else
+        for_each_group_range_of<false>(fn);
+}
+
+template <bool kFocus, class Fn>
+void PlanState::for_each_group_range_of(Fn& fn) {
     // Locals, not members: `fn` writes memory, and the loop must not reload them.
     const bool one_group = flat;
     const std::uint32_t* offsets = uses_by_number.offsets.data();
@@ -242,6 +256,8 @@ void PlanState::for_each_group_range(Fn&& fn) {
     for (std::uint32_t n = 0, count = n_numbers; n < count; ++n) {
         ticker.tick();
         std::uint32_t b = offsets[n], end = offsets[n + 1];
+        if constexpr (kFocus)
+            if (!focus_numbers[n]) continue;
         if (one_group) {
             if (b < end) fn(0u, n, Range{b, end});
             continue;
