@@ -138,10 +138,13 @@ CREATE TABLE numaudit.baseline (
 --    rule compares every device of one kind and name);
 --  * whole: a change of the customer itself (its tree, its settings) or one
 --    too large to keep key by key: the next audit of each scope is full;
+--  * device_id on a device's key mark (number_key NULL): the device, so
+--    that its lines deleted by cascade, whose trigger fires after the
+--    device's own, find its customer and key (_gone_device);
 --  * customer_id NULL, device_id set: a line whose device was already gone
---    (a cascade: the device's own trigger fills in the customer before the
---    statement ends; otherwise the device was gone before, and the line was
---    never read by any audit);
+--    and left no key mark in this transaction (the device's own trigger
+--    fills in the customer if it fires later; otherwise the device was gone
+--    before, and the line was never read by any audit);
 --  * xact: the transaction that wrote it; seen_*: consumed by the baseline
 --    of that scope (a mark is deleted once no baseline still needs it).
 CREATE TABLE numaudit.pending_change (
@@ -157,7 +160,7 @@ CREATE TABLE numaudit.pending_change (
 );
 CREATE INDEX pending_change_customer_idx ON numaudit.pending_change (customer_id, xact);
 CREATE INDEX pending_change_unresolved_idx ON numaudit.pending_change (device_id)
-    WHERE customer_id IS NULL;
+    WHERE device_id IS NOT NULL;
 
 -- The copies of a device (one kind and name in several clusters), found by key.
 CREATE INDEX device_kind_name_idx ON numaudit.device (kind, name);
@@ -188,7 +191,7 @@ CREATE FUNCTION numaudit._track(customer_ids bigint[], number_keys text[], devic
     BEGIN ATOMIC
         WITH m AS (
             SELECT DISTINCT u.customer_id, u.number_key, u.device_kind, u.device_name,
-                   CASE WHEN u.customer_id IS NULL THEN u.device_id END AS device_id
+                   CASE WHEN u.customer_id IS NULL OR u.number_key IS NULL THEN u.device_id END AS device_id
               FROM ROWS FROM (unnest(customer_ids), unnest(number_keys), unnest(device_kinds),
                               unnest(device_names), unnest(device_ids))
                    AS u (customer_id, number_key, device_kind, device_name, device_id)
@@ -235,6 +238,21 @@ CREATE FUNCTION numaudit._customer_of(kind text, id bigint, parent_id bigint)
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN CASE WHEN kind = 'site' THEN parent_id ELSE id END;
 
+-- A device deleted earlier in this transaction: its customer and key, from
+-- the key mark its delete left (with its id). A cascaded delete of its lines
+-- fires their trigger after the device's own, when the device row is gone.
+CREATE FUNCTION numaudit._gone_device(device bigint, OUT customer_id bigint, OUT device_kind text,
+                                      OUT device_name text)
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT p.customer_id, p.device_kind, p.device_name
+          FROM numaudit.pending_change p
+         WHERE p.device_id = device AND p.customer_id IS NOT NULL AND p.number_key IS NULL
+           AND p.xact = pg_current_xact_id()
+         LIMIT 1;
+    END;
+
 -- device_line: the read number of the old and new pattern, with the device's
 -- key, at its customer. A line whose device is gone (cascade) is kept by
 -- device_id for the device's trigger below.
@@ -245,28 +263,37 @@ CREATE FUNCTION numaudit._track_device_line()
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+        PERFORM numaudit._track(array_agg(coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id),
+                                                   g.customer_id)),
                                 array_agg(left(btrim(l.pattern, E' \t\n\r'), 60)),
-                                array_agg(d.kind), array_agg(d.name), array_agg(l.device_id))
+                                array_agg(coalesce(d.kind, g.device_kind)),
+                                array_agg(coalesce(d.name, g.device_name)), array_agg(l.device_id))
            FROM new_rows l
            LEFT JOIN numaudit.device d ON d.id = l.device_id
-           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id;
+           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+           LEFT JOIN LATERAL (SELECT * FROM numaudit._gone_device(l.device_id) WHERE d.id IS NULL) g ON true;
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+        PERFORM numaudit._track(array_agg(coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id),
+                                                   g.customer_id)),
                                 array_agg(left(btrim(l.pattern, E' \t\n\r'), 60)),
-                                array_agg(d.kind), array_agg(d.name), array_agg(l.device_id))
+                                array_agg(coalesce(d.kind, g.device_kind)),
+                                array_agg(coalesce(d.name, g.device_name)), array_agg(l.device_id))
            FROM old_rows l
            LEFT JOIN numaudit.device d ON d.id = l.device_id
-           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id;
+           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+           LEFT JOIN LATERAL (SELECT * FROM numaudit._gone_device(l.device_id) WHERE d.id IS NULL) g ON true;
     ELSE
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
+        PERFORM numaudit._track(array_agg(coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id),
+                                                   g.customer_id)),
                                 array_agg(left(btrim(l.pattern, E' \t\n\r'), 60)),
-                                array_agg(d.kind), array_agg(d.name), array_agg(l.device_id))
+                                array_agg(coalesce(d.kind, g.device_kind)),
+                                array_agg(coalesce(d.name, g.device_name)), array_agg(l.device_id))
            FROM (SELECT o.device_id, o.pattern FROM old_rows o
                  UNION ALL
                  SELECT n.device_id, n.pattern FROM new_rows n) l
            LEFT JOIN numaudit.device d ON d.id = l.device_id
-           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id;
+           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+           LEFT JOIN LATERAL (SELECT * FROM numaudit._gone_device(l.device_id) WHERE d.id IS NULL) g ON true;
     END IF;
     RETURN NULL;
 END
@@ -612,6 +639,7 @@ SELECT c.id AS customer_id,
 REVOKE EXECUTE ON FUNCTION numaudit._track(bigint[], text[], text[], text[], bigint[]),
                            numaudit._track_whole(bigint[]),
                            numaudit._customer_of(text, bigint, bigint),
+                           numaudit._gone_device(bigint),
                            numaudit._track_device_line(), numaudit._track_device(),
                            numaudit._track_service(), numaudit._track_number(),
                            numaudit._track_hierarchy(), numaudit._track_epoch(),
@@ -744,7 +772,7 @@ COMMENT ON COLUMN numaudit.pending_change.xact IS 'The transaction that made the
 COMMENT ON COLUMN numaudit.pending_change.number_key IS 'A changed number: the pattern or internal number without surrounding whitespace, cut to 60 characters (the read-number index key).';
 COMMENT ON COLUMN numaudit.pending_change.device_kind IS 'With device_name: a changed device (its copies of the same kind and name are re-checked together).';
 COMMENT ON COLUMN numaudit.pending_change.device_name IS 'With device_kind: a changed device.';
-COMMENT ON COLUMN numaudit.pending_change.device_id IS 'Only while customer_id is NULL: the device of a cascaded line, until the device''s own trigger fills in its customer.';
+COMMENT ON COLUMN numaudit.pending_change.device_id IS 'On a device''s key mark: the device (so that the marks of its lines, deleted by cascade after it, find its customer and key); while customer_id is NULL: the device of a line whose device was gone.';
 COMMENT ON COLUMN numaudit.pending_change.whole IS 'The customer itself changed (its tree or settings), or too much at once: its next audit of each scope is full.';
 COMMENT ON COLUMN numaudit.pending_change.seen_customer IS 'Consumed by the scope-customer baseline.';
 COMMENT ON COLUMN numaudit.pending_change.seen_all_sites IS 'Consumed by the all-sites baseline.';
@@ -758,6 +786,7 @@ COMMENT ON COLUMN numaudit.tracking.pending IS 'Change marks this scope has not 
 COMMENT ON COLUMN numaudit.tracking.next_audit IS 'incremental, or full and why (no baseline; a usage kind changed or a table was truncated; the customer''s tree or settings changed, or too many changes at once). An incremental audit with more marks than a fifth of the customer''s entries (and over 1,000) also runs full.';
 COMMENT ON FUNCTION numaudit._track(bigint[], text[], text[], text[], bigint[]) IS 'Internal to change tracking, not part of the contract: records the marks of one statement (keyed, or one whole mark per customer).';
 COMMENT ON FUNCTION numaudit._track_whole(bigint[]) IS 'Internal to change tracking, not part of the contract: a whole mark for each of these customers.';
+COMMENT ON FUNCTION numaudit._gone_device(bigint) IS 'Internal to change tracking, not part of the contract: the customer and key of a device deleted earlier in this transaction (its key mark), for the marks of its cascaded lines.';
 COMMENT ON FUNCTION numaudit._customer_of(text, bigint, bigint) IS 'Internal to change tracking, not part of the contract: the customer of an owner node (itself, or its parent for a site).';
 COMMENT ON FUNCTION numaudit._track_device_line() IS 'Tracking trigger of device_line (statement level, fires always): marks the old and new read number with the device''s key.';
 COMMENT ON FUNCTION numaudit._track_device() IS 'Tracking trigger of device (statement level, fires always): marks the device''s key and its lines'' numbers, at the old and new owner''s customer.';

@@ -572,18 +572,24 @@ Selection select_node(const ByNode& by_node, std::int64_t node, std::pmr::memory
     return out;
 }
 
-}  // namespace
-
-void forget_run_plan() noexcept {
-    forget_run_tracking();
+// The plan alone: the run's tracking (remembered by _audit_start, taken by
+// its last unit) outlives the plan its first unit replaces.
+void drop_run_plan() noexcept {
     if (!g_run_plan.cxt) return;
     g_run_plan.mr->stop_freeing();
     MemoryContextDelete(g_run_plan.cxt);
     g_run_plan = RunPlan{};
 }
 
+}  // namespace
+
+void forget_run_plan() noexcept {
+    forget_run_tracking();
+    drop_run_plan();
+}
+
 core::Counts audit_run_plan(const UnitRequest& req) {
-    pg_call([]() noexcept { forget_run_plan(); });
+    pg_call([]() noexcept { drop_run_plan(); });
     RunPlan rp;
     pg_call([&]() noexcept {
         rp.cxt =
