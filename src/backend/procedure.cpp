@@ -574,16 +574,26 @@ Selection select_node(const ByNode& by_node, std::int64_t node, std::pmr::memory
 
 }  // namespace
 
-void forget_run_plan() noexcept {
-    forget_run_tracking();
+namespace {
+
+// Drops the kept plan only: the run's tracking (remember_run_tracking) stays
+// for its last unit, which makes the run the scope's baseline.
+void forget_plan_only() noexcept {
     if (!g_run_plan.cxt) return;
     g_run_plan.mr->stop_freeing();
     MemoryContextDelete(g_run_plan.cxt);
     g_run_plan = RunPlan{};
 }
 
+}  // namespace
+
+void forget_run_plan() noexcept {
+    forget_run_tracking();
+    forget_plan_only();
+}
+
 core::Counts audit_run_plan(const UnitRequest& req) {
-    pg_call([]() noexcept { forget_run_plan(); });
+    pg_call([]() noexcept { forget_plan_only(); });
     RunPlan rp;
     pg_call([&]() noexcept {
         rp.cxt =
