@@ -183,12 +183,17 @@ ALTER TABLE numaudit.audit_run
 -- otherwise one whole mark: the next audit of that customer is full, which
 -- is cheaper then anyway. Rows of customers without a baseline are kept
 -- too: an audit establishing the first baseline may be running.
+-- PL/pgSQL, not a SQL-standard body: PL/pgSQL keeps the statement's plan for
+-- the session, where a SQL function is planned again on every call (0.4 ms,
+-- most of what tracking added to a one-row change; docs/PERFORMANCE.md,
+-- "Incremental audits").
 CREATE FUNCTION numaudit._track(customer_ids bigint[], number_keys text[], device_kinds text[],
                                 device_names text[], device_ids bigint[])
     RETURNS void
-    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
+    AS $$
+    BEGIN
         WITH m AS (
             SELECT DISTINCT u.customer_id, u.number_key, u.device_kind, u.device_name,
                    CASE WHEN u.customer_id IS NULL OR u.number_key IS NULL THEN u.device_id END AS device_id
@@ -215,21 +220,24 @@ CREATE FUNCTION numaudit._track(customer_ids bigint[], number_keys text[], devic
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = per.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
-    END;
+    END
+    $$;
 
 -- Whole marks for these customers (a change to their tree or settings).
 CREATE FUNCTION numaudit._track_whole(customer_ids bigint[])
     RETURNS void
-    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
+    AS $$
+    BEGIN
         INSERT INTO numaudit.pending_change (customer_id, whole)
         SELECT DISTINCT c, true FROM unnest(customer_ids) AS c
          WHERE c IS NOT NULL
            -- one whole mark per customer and transaction is enough
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c AND p.whole AND p.xact = pg_current_xact_id());
-    END;
+    END
+    $$;
 
 -- The customer a device, service or entry belongs to: its owner, or its
 -- owner's parent when the owner is a site. (NULL when the owner is unknown.)
