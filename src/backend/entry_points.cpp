@@ -136,7 +136,8 @@ std::int64_t insert_run(const Request& req, int sites_total, const char* entry_p
         args.values[6] = text_datum_Unsafe(incremental ? "incremental" : "full");
     });
     std::int64_t id = 0;
-    exec(catalog_tracks() ? Stmt::InsertRun : Stmt::InsertRunLegacy, args, [&](const Batch& b) { id = b.at(0, col::Id::id).num; });
+    exec(catalog_tracks() ? Stmt::InsertRun : Stmt::InsertRunLegacy, args,
+         [&](const Batch& b) { id = b.at(0, col::Id::id).num; });
     g_last_run_id = id;
     return id;
 }

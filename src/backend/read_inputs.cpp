@@ -116,17 +116,30 @@ std::int64_t read_inputs(core::Planner& planner, const UnitRequest& req) {
 
 namespace {
 
-// The index keys a text reading as the same number as `key` can have: the
-// key itself and, for a number beginning with "+", its "\+" spelling (and
-// the other way round).
-void add_spellings(const std::string& key, std::unordered_set<std::string>& out,
-                   std::string& buffer) {
+// The index keys a text reads the same as `key` under: the key itself and
+// its other spelling of a leading "+" ("\\+"), whatever follows (a number,
+// a wildcard or an invalid text reads the same either way), cut to the
+// index's 60 characters.
+constexpr std::size_t kKeyChars = 60;
+
+std::string cut_to_key(std::string s) {
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;  // UTF-8 continuation
+        if (++chars > kKeyChars) {
+            s.resize(i);
+            break;
+        }
+    }
+    return s;
+}
+
+void add_spellings(const std::string& key, std::unordered_set<std::string>& out) {
     out.insert(key);
-    const core::NumberReading read = core::read_number(key, buffer);
-    if (read.kind != core::NumberKind::Number) return;
-    std::string number(read.text);
-    if (!number.empty() && number[0] == '+') out.insert("\\" + number);
-    out.insert(std::move(number));
+    if (key.rfind("\\+", 0) == 0)
+        out.insert(key.substr(1));
+    else if (key.rfind("+", 0) == 0)
+        out.insert(cut_to_key("\\" + key));
 }
 
 }  // namespace
@@ -156,8 +169,7 @@ void read_changed(core::Planner& planner, const UnitRequest& req, const Tracking
             for (int r = 0; r < b.rows; ++r) marked.emplace(b.at(r, col::Key1::key).text());
         });
     std::unordered_set<std::string> keys;
-    std::string buffer;
-    for (const auto& k : marked) add_spellings(k, keys, buffer);
+    for (const auto& k : marked) add_spellings(k, keys);
 
     // Every use of those numbers is in focus; its device's copies are read
     // too, each with all its lines, as context for the duplicate-device rule.
