@@ -603,21 +603,6 @@ BEGIN
 END
 $$;
 
--- Called by a committing audit for another customer whose marks need no
--- keeping, holding that customer's audit lock (taken without waiting, so no
--- audit of it can be establishing a baseline): one that has no baseline, or
--- whose marks outnumber its entries (a baseline not used for long). Drops its
--- baselines and the marks visible now; marks of transactions still in flight
--- stay, and its next audit is full.
-CREATE FUNCTION numaudit._tracking_drop(customer_id bigint)
-    RETURNS void
-    LANGUAGE sql SECURITY DEFINER PARALLEL UNSAFE
-    SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        DELETE FROM numaudit.baseline b WHERE b.customer_id = _tracking_drop.customer_id;
-        DELETE FROM numaudit.pending_change p WHERE p.customer_id = _tracking_drop.customer_id;
-    END;
-
 -- What a DBA asks of tracking: per customer and scope, its baseline, how many
 -- marks are pending for it, and whether its next incremental audit will be
 -- one.
@@ -651,11 +636,9 @@ REVOKE EXECUTE ON FUNCTION numaudit._track(bigint[], text[], text[], text[], big
                            numaudit._track_device_line(), numaudit._track_device(),
                            numaudit._track_service(), numaudit._track_number(),
                            numaudit._track_hierarchy(), numaudit._track_epoch(),
-                           numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[]),
-                           numaudit._tracking_drop(bigint)
+                           numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[])
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[]),
-                          numaudit._tracking_drop(bigint)
+GRANT EXECUTE ON FUNCTION numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[])
     TO numaudit_auditor;
 GRANT SELECT ON numaudit.tracking_epoch, numaudit.baseline, numaudit.pending_change, numaudit.tracking
     TO numaudit_auditor, numaudit_reader;
@@ -803,4 +786,3 @@ COMMENT ON FUNCTION numaudit._track_number() IS 'Tracking trigger of number (sta
 COMMENT ON FUNCTION numaudit._track_hierarchy() IS 'Tracking trigger of hierarchy (statement level, fires always): a whole mark for every customer at or under a node added, removed or changed (other than its site_location_code).';
 COMMENT ON FUNCTION numaudit._track_epoch() IS 'Tracking trigger of usage_kind, and of TRUNCATE on every tracked table: moves the epoch on, which drops every baseline.';
 COMMENT ON FUNCTION numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[]) IS 'Internal step of a committing audit, not part of the contract: makes it its scope''s baseline and consumes the change marks it saw.';
-COMMENT ON FUNCTION numaudit._tracking_drop(bigint) IS 'Internal step of a committing audit, not part of the contract: drops the baselines and visible change marks of a customer whose marks need no keeping (no baseline, or more marks than entries); the caller holds that customer''s audit lock.';

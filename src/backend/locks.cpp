@@ -67,11 +67,6 @@ void lock_for_audit(const Customer& customer, core::Scope scope, const std::vect
             "Retry the transaction, or run audits in READ COMMITTED.");
 }
 
-bool try_lock_customer(std::int64_t customer_id) {
-    bool waited = false;
-    return acquire(kCustomerLockClass, customer_id, ExclusiveLock, true, waited);
-}
-
 void lock_run_Unsafe(std::int64_t run_id) {
     LOCKTAG tag = advisory_tag(kRunLockClass, run_id);
     (void)LockAcquire(&tag, ExclusiveLock, true, false);

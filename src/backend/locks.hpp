@@ -24,10 +24,6 @@ inline constexpr std::uint16_t kRunLockClass = 20035;
 void lock_for_audit(const Customer& customer, core::Scope scope, const std::vector<Site>& sites,
                     bool nowait);
 
-// The customer's audit lock, exclusive, if no audit holds it now (never
-// waits); held to the end of the transaction.
-bool try_lock_customer(std::int64_t customer_id);
-
 // Take / release a run's session lock. C style: may raise a PostgreSQL ERROR.
 void lock_run_Unsafe(std::int64_t run_id);
 void unlock_run_Unsafe(std::int64_t run_id);

@@ -55,8 +55,6 @@ enum class Stmt : int {
     ReadFocusEntries,
     TrackingCommit,
     SetRunMode,
-    ReadNeglected,
-    TrackingDrop,
     HasTracking,
     InsertRunLegacy,
     RunInfoLegacy,
@@ -569,23 +567,6 @@ SELECT d.hierarchy_id, d.cluster, d.kind, d.name, l.line_index, l.pattern,
      "UPDATE numaudit.audit_run SET mode = $2 WHERE id = $1",
      {INT8OID, TEXTOID},
      kNoResult},
-    // ReadNeglected($1 customer to leave out, $2 how many): customers whose
-    // marks need no keeping: no baseline, or more marks than entries.
-    {Stmt::ReadNeglected,
-     R"SQL(
-SELECT p.customer_id
-  FROM numaudit.pending_change p
-  LEFT JOIN (SELECT b.customer_id, max(b.entries) AS entries
-               FROM numaudit.baseline b GROUP BY b.customer_id) b ON b.customer_id = p.customer_id
- WHERE p.customer_id <> $1
- GROUP BY p.customer_id, b.entries
-HAVING b.entries IS NULL OR pg_catalog.count(*) > GREATEST(b.entries, 100)
- LIMIT $2)SQL",
-     {INT8OID, INT8OID},
-     col::Id::count},
-    // TrackingDrop($1 customer): its baselines and visible marks (its audit
-    // lock held).
-    {Stmt::TrackingDrop, "SELECT numaudit._tracking_drop($1)", {INT8OID}, col::Call::count},
     // HasTracking: whether the database's numaudit is 0.4.0 or newer (the
     // library also serves databases not yet updated, which track nothing).
     {Stmt::HasTracking,

@@ -4,7 +4,6 @@
 #include <optional>
 #include <string_view>
 
-#include "backend/locks.hpp"
 #include "backend/spi.hpp"
 
 namespace numaudit::backend {
@@ -16,30 +15,6 @@ namespace {
 // the full scan (docs/PERFORMANCE.md, "Incremental audits", the crossover).
 constexpr std::int64_t kIncrementalShare = 5;  // marks <= entries / 5
 constexpr std::int64_t kIncrementalFloor = 1000;
-
-// How many other customers one committing audit tidies up at most.
-constexpr std::int64_t kSweepCustomers = 20;
-
-// Tracking stays bounded without a vacuum job of its own: each committing
-// audit drops the marks of a few customers that need none kept (never
-// audited, or a baseline not used for so long that its marks outnumber its
-// entries), each under that customer's audit lock taken without waiting, so
-// that no audit of it is establishing a baseline meanwhile.
-void sweep_neglected(std::int64_t audited) {
-    Args args;
-    args.values[0] = Int64GetDatum(audited);
-    args.values[1] = Int64GetDatum(kSweepCustomers);
-    std::vector<std::int64_t> customers;
-    exec(Stmt::ReadNeglected, args, [&](const Batch& b) {
-        for (int r = 0; r < b.rows; ++r) customers.push_back(b.at(r, col::Id::id).num);
-    });
-    for (std::int64_t id : customers) {
-        if (!try_lock_customer(id)) continue;  // being audited: its audit tidies it
-        Args drop;
-        drop.values[0] = Int64GetDatum(id);
-        exec(Stmt::TrackingDrop, drop);
-    }
-}
 
 }  // namespace
 
@@ -152,7 +127,6 @@ void commit_tracking(const Customer& customer, const Tracking& t, std::int64_t r
         args.values[6] = text_array_Unsafe(seen.data(), seen.size());
     });
     exec(Stmt::TrackingCommit, args);
-    sweep_neglected(customer.id);
 }
 
 namespace {
