@@ -105,7 +105,7 @@ $$;
 -- the change does. An audit reads the marks with the data, and on commit
 -- consumes exactly the marks it saw (by the transactions that wrote them),
 -- so a change committed meanwhile stays pending for the next audit. Design:
--- docs/INCREMENTAL.md.
+-- docs/INCREMENTAL_DESIGN.md.
 --
 
 -- Changes no mark can tie to customers (a usage kind, a TRUNCATE) move the
@@ -774,7 +774,7 @@ COMMENT ON COLUMN numaudit.tracking.baseline_run_id IS 'The audit_run of its bas
 COMMENT ON COLUMN numaudit.tracking.baseline_mode IS 'Whether that run was full or incremental.';
 COMMENT ON COLUMN numaudit.tracking.baseline_at IS 'When the baseline was taken.';
 COMMENT ON COLUMN numaudit.tracking.pending IS 'Change marks this scope has not consumed yet (what its next incremental audit re-checks).';
-COMMENT ON COLUMN numaudit.tracking.next_audit IS 'incremental, or full and why (no baseline; a usage kind changed or a table was truncated; the customer''s tree or settings changed, or too many changes at once). An incremental audit with more marks than a fifth of the customer''s entries (and over 1,000) also runs full.';
+COMMENT ON COLUMN numaudit.tracking.next_audit IS 'incremental, or full and why (no baseline; a usage kind changed or a table was truncated; the customer''s tree or settings changed, or too many changes at once). An incremental audit with more marks than a 40th of the customer''s entries (and over 1,000) also runs full.';
 COMMENT ON FUNCTION numaudit._track(bigint[], text[], text[], text[], bigint[]) IS 'Internal to change tracking, not part of the contract: records the marks of one statement (keyed, or one whole mark per customer).';
 COMMENT ON FUNCTION numaudit._track_whole(bigint[]) IS 'Internal to change tracking, not part of the contract: a whole mark for each of these customers.';
 COMMENT ON FUNCTION numaudit._gone_device(bigint) IS 'Internal to change tracking, not part of the contract: the customer and key of a device deleted earlier in this transaction (its key mark), for the marks of its cascaded lines.';
