@@ -669,32 +669,6 @@ CREATE FUNCTION numaudit.run(customer text, scope text, sites text[] DEFAULT NUL
     AS 'MODULE_PATHNAME', 'numaudit_run';
 REVOKE EXECUTE ON FUNCTION numaudit.run(text, text, text[], boolean, boolean, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION numaudit.run(text, text, text[], boolean, boolean, boolean) TO numaudit_auditor;
-DO $$
-DECLARE
-    g record;
-    routine text := 'numaudit.run(text, text, text[], boolean, boolean, boolean)';
-    initial pg_catalog.aclitem[] := (SELECT p.proacl FROM pg_catalog.pg_proc p
-                                      WHERE p.oid = 'numaudit.run(text, text, text[], boolean, boolean, boolean)'::pg_catalog.regprocedure);
-BEGIN
-    FOR g IN SELECT a.grantee, a.is_grantable
-               FROM pg_catalog.aclexplode(NULLIF(pg_catalog.current_setting('numaudit_upgrade.run_acl'), '')::pg_catalog.aclitem[]) a
-              WHERE a.privilege_type = 'EXECUTE'
-                AND a.grantee <> (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'numaudit')
-                AND a.grantee NOT IN (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = 'numaudit_auditor')
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s', routine,
-                                  CASE WHEN g.grantee = 0 THEN 'PUBLIC'
-                                       ELSE pg_catalog.quote_ident(g.grantee::pg_catalog.regrole::text) END,
-                                  CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-    END LOOP;
-    -- pg_init_privs keeps only the extension's own grants, as after a fresh
-    -- install, so pg_dump still dumps the DBA's.
-    UPDATE pg_catalog.pg_init_privs i
-       SET initprivs = initial
-     WHERE i.objoid = routine::pg_catalog.regprocedure
-       AND i.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objsubid = 0;
-END
-$$;
 
 DROP PROCEDURE numaudit.audit(text, text, text[], boolean, boolean);
 CREATE PROCEDURE numaudit.audit(customer text, scope text, sites text[] DEFAULT NULL,
@@ -704,30 +678,37 @@ CREATE PROCEDURE numaudit.audit(customer text, scope text, sites text[] DEFAULT 
     AS 'MODULE_PATHNAME', 'numaudit_audit';
 REVOKE EXECUTE ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean, boolean) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE numaudit.audit(text, text, text[], boolean, boolean, boolean) TO numaudit_auditor;
+-- The DBA's grants on the old routines, on the new ones.
 DO $$
 DECLARE
+    r record;
     g record;
-    routine text := 'numaudit.audit(text, text, text[], boolean, boolean, boolean)';
-    initial pg_catalog.aclitem[] := (SELECT p.proacl FROM pg_catalog.pg_proc p
-                                      WHERE p.oid = 'numaudit.audit(text, text, text[], boolean, boolean, boolean)'::pg_catalog.regprocedure);
+    initial pg_catalog.aclitem[];
 BEGIN
-    FOR g IN SELECT a.grantee, a.is_grantable
-               FROM pg_catalog.aclexplode(NULLIF(pg_catalog.current_setting('numaudit_upgrade.audit_acl'), '')::pg_catalog.aclitem[]) a
-              WHERE a.privilege_type = 'EXECUTE'
-                AND a.grantee <> (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'numaudit')
-                AND a.grantee NOT IN (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = 'numaudit_auditor')
+    FOR r IN SELECT * FROM (VALUES
+                 ('numaudit.run(text, text, text[], boolean, boolean, boolean)', 'FUNCTION', 'numaudit_upgrade.run_acl'),
+                 ('numaudit.audit(text, text, text[], boolean, boolean, boolean)', 'PROCEDURE', 'numaudit_upgrade.audit_acl'))
+                 AS v (routine, kind, old_acl)
     LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON PROCEDURE %s TO %s%s', routine,
-                                  CASE WHEN g.grantee = 0 THEN 'PUBLIC'
-                                       ELSE pg_catalog.quote_ident(g.grantee::pg_catalog.regrole::text) END,
-                                  CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        initial := (SELECT p.proacl FROM pg_catalog.pg_proc p WHERE p.oid = r.routine::pg_catalog.regprocedure);
+        FOR g IN SELECT a.grantee, a.is_grantable
+                   FROM pg_catalog.aclexplode(NULLIF(pg_catalog.current_setting(r.old_acl), '')::pg_catalog.aclitem[]) a
+                  WHERE a.privilege_type = 'EXECUTE'
+                    AND a.grantee <> (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'numaudit')
+                    AND a.grantee NOT IN (SELECT o.oid FROM pg_catalog.pg_roles o WHERE o.rolname = 'numaudit_auditor')
+        LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON %s %s TO %s%s', r.kind, r.routine,
+                                      CASE WHEN g.grantee = 0 THEN 'PUBLIC'
+                                           ELSE pg_catalog.quote_ident(g.grantee::pg_catalog.regrole::text) END,
+                                      CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        END LOOP;
+        -- pg_init_privs keeps only the extension's own grants, as after a
+        -- fresh install, so pg_dump still dumps the DBA's.
+        UPDATE pg_catalog.pg_init_privs i
+           SET initprivs = initial
+         WHERE i.objoid = r.routine::pg_catalog.regprocedure
+           AND i.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objsubid = 0;
     END LOOP;
-    -- pg_init_privs keeps only the extension's own grants, as after a fresh
-    -- install, so pg_dump still dumps the DBA's.
-    UPDATE pg_catalog.pg_init_privs i
-       SET initprivs = initial
-     WHERE i.objoid = routine::pg_catalog.regprocedure
-       AND i.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objsubid = 0;
 END
 $$;
 

@@ -94,6 +94,7 @@ Request read_request(FunctionCallInfo fcinfo) {
 }
 
 void resolve(Request& req) {
+    req.tracks = catalog_tracks();
     req.customer = resolve_customer(*req.customer_arg);
     check_auditable(req.customer, req.scope);
     req.all_sites = list_sites(req.customer);
@@ -136,7 +137,7 @@ std::int64_t insert_run(const Request& req, int sites_total, const char* entry_p
         args.values[6] = text_datum_Unsafe(incremental ? "incremental" : "full");
     });
     std::int64_t id = 0;
-    exec(catalog_tracks() ? Stmt::InsertRun : Stmt::InsertRunLegacy, args,
+    exec(req.tracks ? Stmt::InsertRun : Stmt::InsertRunLegacy, args,
          [&](const Batch& b) { id = b.at(0, col::Id::id).num; });
     g_last_run_id = id;
     return id;
@@ -148,7 +149,7 @@ int sites_total(const Request& req) {
 }
 
 Tracking begin_tracking(const Request& req) {
-    if (!catalog_tracks()) return Tracking{};
+    if (!req.tracks) return Tracking{};
     const TrackedScope scope = tracked_scope(req.scope, req.site_names.empty());
     if (req.incremental && scope == TrackedScope::None)
         pg_call([&]() noexcept {
@@ -239,9 +240,7 @@ Datum run_Cpp(FunctionCallInfo fcinfo) {
         Args args;
         count_args(args, run_id, counts, sites_total(req));
         exec(Stmt::FinishRun, args);
-        commit_tracking(
-            req.customer, tracking, run_id,
-            tracking.incremental ? tracking.baseline_entries + counts.added : entries_read);
+        commit_tracking(req.customer, tracking, run_id, entries_read, counts.added);
         pg_call([&]() noexcept { notify_run(run_id); });
     }
     spi_finish();

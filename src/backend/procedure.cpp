@@ -396,7 +396,8 @@ StepRun read_step_run(std::int64_t run_id, std::int64_t unit_id) {
     Args args;
     args.values[0] = Int64GetDatum(run_id);
     args.values[1] = Int64GetDatum(unit_id);
-    scan(catalog_tracks() ? Stmt::RunInfo : Stmt::RunInfoLegacy, args, [&](const Batch& b) {
+    req.tracks = catalog_tracks();
+    scan(req.tracks ? Stmt::RunInfo : Stmt::RunInfoLegacy, args, [&](const Batch& b) {
         found = true;
         using C = col::RunInfo;
         scope_text = std::string(b.at(0, C::scope).text());
@@ -426,6 +427,33 @@ StepRun read_step_run(std::int64_t run_id, std::int64_t unit_id) {
     return run;
 }
 
+// An incremental run's one unit: the whole scope in this one transaction,
+// incremental when the baseline still holds now that the lock is held, else
+// full (and the run says so). Returns how many sites it covered.
+std::size_t audit_incremental_step(std::int64_t run_id, Request& req, bool nowait,
+                                   core::Counts& counts) {
+    req.all_sites = list_sites(req.customer);
+    if (req.scope == core::Scope::Site) req.selected = req.all_sites;
+    lock_for_audit(req.customer, req.scope, req.selected, nowait);
+    req.incremental = true;
+    const Tracking tracking = begin_tracking(req);
+    if (!tracking.incremental) {
+        Args mode;
+        pg_call([&]() noexcept {
+            mode.values[0] = Int64GetDatum(run_id);
+            mode.values[1] = text_datum_Unsafe("full");
+        });
+        exec(Stmt::SetRunMode, mode);
+    }
+    UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected, false, run_id, false};
+    unit.tracking = &tracking;
+    std::int64_t entries_read = 0;
+    counts = audit_unit(
+        unit, [](const core::ResultRow&) {}, &entries_read);
+    commit_tracking(req.customer, tracking, run_id, entries_read, counts.added);
+    return req.all_sites.size();
+}
+
 Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     std::int64_t run_id = PG_GETARG_INT64(0);
     std::int64_t unit_id = PG_GETARG_INT64(1);
@@ -439,31 +467,7 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     int done = 0;
     core::Counts counts;
     if (run.incremental) {
-        // The whole scope in this one transaction: incremental when the
-        // baseline still holds now that the lock is held, else full.
-        req.all_sites = list_sites(req.customer);
-        if (req.scope == core::Scope::Site) req.selected = req.all_sites;
-        done = static_cast<int>(req.all_sites.size());
-        lock_for_audit(req.customer, req.scope, req.selected, nowait);
-        req.incremental = true;
-        const Tracking tracking = begin_tracking(req);
-        if (!tracking.incremental) {
-            Args mode;
-            pg_call([&]() noexcept {
-                mode.values[0] = Int64GetDatum(run_id);
-                mode.values[1] = text_datum_Unsafe("full");
-            });
-            exec(Stmt::SetRunMode, mode);
-        }
-        UnitRequest unit{&req.customer, req.scope, &req.all_sites, &req.selected,
-                         false,         run_id,    false};
-        unit.tracking = &tracking;
-        std::int64_t entries_read = 0;
-        counts = audit_unit(
-            unit, [](const core::ResultRow&) {}, &entries_read);
-        commit_tracking(
-            req.customer, tracking, run_id,
-            tracking.incremental ? tracking.baseline_entries + counts.added : entries_read);
+        done = static_cast<int>(audit_incremental_step(run_id, req, nowait, counts));
     } else if (req.scope == core::Scope::Site && unit_id != req.customer.id) {
         // One site.
         if (!site_name)
@@ -528,7 +532,7 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
     // A full run of a baseline scope: its last unit makes it the baseline.
     if (!run.incremental && last)
         if (std::optional<Tracking> tracking = take_run_tracking(run_id))
-            commit_tracking(req.customer, *tracking, run_id, entries);
+            commit_tracking(req.customer, *tracking, run_id, entries, 0);
     spi_finish();
     PG_RETURN_VOID();
 }

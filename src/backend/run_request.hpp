@@ -21,6 +21,7 @@ struct Request {
     bool dry_run = false;
     bool nowait = false;
     bool incremental = false;
+    bool tracks = false;  // the database's numaudit tracks changes (0.4.0 on)
     std::optional<std::string> customer_arg;
     bool sites_null = true;
     std::vector<std::optional<std::string>> site_args;

@@ -113,8 +113,9 @@ Tracking read_tracking(const Customer& customer, TrackedScope scope, bool want_i
 }
 
 void commit_tracking(const Customer& customer, const Tracking& t, std::int64_t run_id,
-                     std::int64_t entries) {
+                     std::int64_t entries_read, std::int64_t added) {
     if (t.scope == TrackedScope::None) return;
+    const std::int64_t entries = t.incremental ? t.baseline_entries + added : entries_read;
     std::vector<std::optional<std::string_view>> seen(t.seen.begin(), t.seen.end());
     Args args;
     pg_call([&]() noexcept {

@@ -55,9 +55,10 @@ struct Tracking {
 Tracking read_tracking(const Customer& customer, TrackedScope scope, bool want_incremental);
 
 // The committing audit becomes the scope's baseline and consumes what it saw
-// (not for dry runs, nor for chosen sites).
+// (not for dry runs, nor for chosen sites). Its size: the entries a full
+// audit read, or the baseline's plus those an incremental one added.
 void commit_tracking(const Customer& customer, const Tracking& tracking, std::int64_t run_id,
-                     std::int64_t entries);
+                     std::int64_t entries_read, std::int64_t added);
 
 // A full CALL audit() of a baseline scope spans several transactions: the
 // tracking read by its first (before any unit read) is kept for the session
