@@ -162,6 +162,10 @@ CREATE INDEX pending_change_customer_idx ON numaudit.pending_change (customer_id
 CREATE INDEX pending_change_unresolved_idx ON numaudit.pending_change (device_id)
     WHERE device_id IS NOT NULL;
 
+-- Whole marks, which the sweep looks through (few: each is consumed by the
+-- customer's next audit, or swept).
+CREATE INDEX pending_change_whole_idx ON numaudit.pending_change (customer_id) WHERE whole;
+
 -- The copies of a device (one kind and name in several clusters), found by key.
 CREATE INDEX device_kind_name_idx ON numaudit.device (kind, name);
 
@@ -603,6 +607,92 @@ BEGIN
 END
 $$;
 
+-- Customers nobody audits still collect marks: whole marks, one per
+-- transaction that changes them, when they have no baseline (an audit
+-- establishing their first baseline may be running); keyed ones when they
+-- have a baseline but are not audited again. CALL numaudit.audit sweeps
+-- them, in a short transaction of its own after the run:
+--  * after a full run, the baselines of customers whose
+--    marks outnumber their entries (and 100) are dropped (SPEC §4,
+--    "Bounded"; _tracking_commit drops the other scope's of a customer it
+--    audits): their next audit is full, and cheaper than the marks;
+--  * the marks of a customer without a baseline are needed by no audit once
+--    every snapshot still in use sees their transaction as ended (older than
+--    every backend's xmin and xid): a later audit of that customer is full
+--    and sees those changes anyway.
+-- The customer's audit lock, tried without waiting and held until the sweep
+-- commits, keeps the sweep off a customer being audited (whose audit may be
+-- establishing a baseline), and its audits wait at most for this short
+-- transaction. READ COMMITTED only (each statement sees what committed
+-- before it, so a baseline committed before the lock is seen); nothing is
+-- swept while a prepared transaction exists (it keeps no snapshot the
+-- horizon could see). Returns the number of marks deleted.
+CREATE FUNCTION numaudit._try_lock_customer(customer_id bigint)
+    RETURNS boolean
+    LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'numaudit_try_lock_customer';
+
+CREATE FUNCTION numaudit._tracking_sweep(after_run bigint)
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    horizon xid8;
+    next8 bigint;
+    baselines boolean := coalesce((SELECT r.mode = 'full' FROM numaudit.audit_run r
+                                    WHERE r.id = after_run), false);
+    candidate bigint;
+    swept bigint := 0;
+    n bigint;
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed'
+       OR EXISTS (SELECT FROM pg_catalog.pg_prepared_xacts) THEN
+        RETURN 0;
+    END IF;
+    -- The oldest transaction any backend may still not see as ended, as an
+    -- xid8 (the 32-bit xids are within 2^31 below the next one).
+    next8 := pg_snapshot_xmax(pg_current_snapshot())::text::bigint;
+    SELECT (next8 - max(((next8 - x::text::bigint) % 4294967296 + 4294967296) % 4294967296))::text::xid8
+      INTO horizon
+      FROM (SELECT a.backend_xmin AS x FROM pg_stat_activity a WHERE a.backend_xmin IS NOT NULL
+            UNION ALL
+            SELECT a.backend_xid FROM pg_stat_activity a WHERE a.backend_xid IS NOT NULL) AS t;
+    horizon := coalesce(horizon, next8::text::xid8);
+    FOR candidate IN
+        SELECT DISTINCT p.customer_id FROM numaudit.pending_change p
+         WHERE p.whole AND p.customer_id IS NOT NULL AND p.xact < horizon
+           AND NOT EXISTS (SELECT FROM numaudit.baseline b WHERE b.customer_id = p.customer_id)
+        UNION
+        SELECT b.customer_id FROM numaudit.baseline b
+         WHERE baselines
+         GROUP BY b.customer_id
+        HAVING (SELECT count(*) FROM (SELECT FROM numaudit.pending_change p
+                                        WHERE p.customer_id = b.customer_id
+                                        LIMIT greatest(max(b.entries), 100) + 1) AS x)
+               > greatest(max(b.entries), 100)
+    LOOP
+        CONTINUE WHEN NOT numaudit._try_lock_customer(candidate);
+        -- Statements of their own, after the lock: they see an audit
+        -- committed meanwhile.
+        IF baselines THEN
+            DELETE FROM numaudit.baseline b
+             WHERE b.customer_id = candidate
+               AND (SELECT count(*) FROM (SELECT FROM numaudit.pending_change p
+                                           WHERE p.customer_id = candidate
+                                           LIMIT greatest(b.entries, 100) + 1) AS x)
+                   > greatest(b.entries, 100);
+        END IF;
+        DELETE FROM numaudit.pending_change p
+         WHERE p.customer_id = candidate AND p.xact < horizon
+           AND NOT EXISTS (SELECT FROM numaudit.baseline b WHERE b.customer_id = candidate);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        swept := swept + n;
+    END LOOP;
+    RETURN swept;
+END
+$$;
+
 -- What a DBA asks of tracking: per customer and scope, its baseline, how many
 -- marks are pending for it, and whether its next incremental audit will be
 -- one.
@@ -636,8 +726,10 @@ REVOKE EXECUTE ON FUNCTION numaudit._track(bigint[], text[], text[], text[], big
                            numaudit._track_device_line(), numaudit._track_device(),
                            numaudit._track_service(), numaudit._track_number(),
                            numaudit._track_hierarchy(), numaudit._track_epoch(),
-                           numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[])
+                           numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[]),
+                           numaudit._try_lock_customer(bigint), numaudit._tracking_sweep(bigint)
     FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION numaudit._tracking_sweep(bigint) TO numaudit_auditor;
 GRANT EXECUTE ON FUNCTION numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[])
     TO numaudit_auditor;
 GRANT SELECT ON numaudit.tracking_epoch, numaudit.baseline, numaudit.pending_change, numaudit.tracking
@@ -766,4 +858,6 @@ COMMENT ON FUNCTION numaudit._track_service() IS 'Tracking trigger of service (s
 COMMENT ON FUNCTION numaudit._track_number() IS 'Tracking trigger of number (statement level, fires always): marks the old and new read number, the audit''s own writes included.';
 COMMENT ON FUNCTION numaudit._track_hierarchy() IS 'Tracking trigger of hierarchy (statement level, fires always): a whole mark for every customer at or under a node added, removed or changed (other than its site_location_code).';
 COMMENT ON FUNCTION numaudit._track_epoch() IS 'Tracking trigger of usage_kind, and of TRUNCATE on every tracked table: moves the epoch on, which drops every baseline.';
+COMMENT ON FUNCTION numaudit._tracking_sweep(bigint) IS 'Internal step of CALL numaudit.audit, not part of the contract: drops (after a full run) the baselines of customers whose marks outnumber their entries, deletes the change marks of customers without a baseline that no running audit can need, and returns how many marks it deleted.';
+COMMENT ON FUNCTION numaudit._try_lock_customer(bigint) IS 'Internal to the tracking sweep, not part of the contract: takes a customer''s audit lock for the transaction if no audit holds it.';
 COMMENT ON FUNCTION numaudit._tracking_commit(bigint, text, bigint, text, bigint, bigint, xid8[]) IS 'Internal step of a committing audit, not part of the contract: makes it its scope''s baseline and consumes the change marks it saw.';

@@ -292,8 +292,8 @@ SELECT * FROM numaudit.run('Acme', 'customer', incremental => NULL);
 --
 -- CALL numaudit.audit(..., incremental => true): with a baseline, one
 -- incremental unit; without one (a usage kind changed), full site by site,
--- which becomes the baseline (its earlier units' own writes stay pending
--- for it), so that the one after is incremental again.
+-- which becomes the baseline (consuming its earlier units' own writes too),
+-- so that the one after is incremental again.
 --
 CALL numaudit.audit('Acme', 'customer', incremental => true);
 :last
@@ -308,3 +308,68 @@ CALL numaudit.audit('Acme', 'site', incremental => true);
 :last
 :tracking
 :converged
+
+--
+-- The sweep after a CALL numaudit.audit that commits: the marks of customers
+-- without a baseline, once every snapshot in use sees their transactions as
+-- ended (a later audit of such a customer is full and sees those changes
+-- anyway). A customer with a baseline keeps its marks for its own audits.
+-- CALL inside a transaction block cannot commit, and sweeps nothing.
+--
+-- quiet(): waits until no other backend holds a snapshot or a transaction
+-- (autovacuum may), which would keep the sweep from these marks.
+CREATE FUNCTION pg_temp.quiet() RETURNS boolean
+    LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..600 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        IF NOT EXISTS (SELECT FROM pg_stat_activity a
+                        WHERE a.pid <> pg_backend_pid()
+                          AND (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)) THEN
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+    RETURN false;
+END
+$$;
+\set marks 'SELECT c.name AS customer, count(p.*) AS marks, bool_and(p.whole) AS whole FROM numaudit.hierarchy c LEFT JOIN numaudit.pending_change p ON p.customer_id = c.id WHERE c.kind = ''customer'' GROUP BY c.name ORDER BY c.name;'
+INSERT INTO numaudit.hierarchy (id, parent_id, name, kind) VALUES
+    (20, 2, 'Umbrella', 'customer'), (21, 20, 'Rome', 'site');
+INSERT INTO numaudit.device (id, hierarchy_id, cluster, kind, name) VALUES
+    (20, 21, 'CL1', 'phone', 'SEP0000000000U1');
+INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES (20, 1, '9001');
+INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES (20, 2, '9002');
+INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES (9, 3, '7002');
+-- Umbrella: one whole mark per transaction; Globex (a baseline): its own.
+:marks
+BEGIN;
+CALL numaudit.audit('Acme', 'customer', incremental => true);
+COMMIT;
+:marks
+SELECT pg_temp.quiet();
+CALL numaudit.audit('Acme', 'customer', incremental => true);
+:marks
+-- Umbrella's first audit is full, and finds everything.
+SELECT hierarchy, internal_number, action, new_status, new_usage
+  FROM numaudit.run('Umbrella', 'customer', incremental => true) ORDER BY 1, 2;
+:last
+-- A customer with a baseline that nobody audits any more: once its marks
+-- outnumber its entries (and 100), the sweep after a full CALL drops its
+-- baselines and then its marks. (An incremental CALL leaves them.)
+DO $$
+BEGIN
+    FOR i IN 10..110 LOOP
+        INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES (9, i, (7100 + i)::text);
+    END LOOP;
+END
+$$;
+:marks
+SELECT pg_temp.quiet();
+CALL numaudit.audit('Acme', 'customer', incremental => true);
+:marks
+CALL numaudit.audit('Acme', 'customer');
+:marks
+:tracking
+SELECT count(*) AS added FROM numaudit.run('Globex', 'customer', incremental => true) WHERE action = 'added';
+:last

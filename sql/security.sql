@@ -69,8 +69,10 @@ SELECT p.oid::regprocedure AS routine, coalesce(g.rolname, 'PUBLIC') AS grantee,
  ORDER BY p.oid::regprocedure::text COLLATE "C", 2;
 -- Every routine runs as its caller, except _sync_number_ids (it must see
 -- every id, whatever row-level security hides; it only moves the sequence
--- forward) and _hierarchy_tree (the check of the tree must see every parent
--- and child). The routines that run SQL fix their search_path, but for the
+-- forward), _hierarchy_tree (the check of the tree must see every parent
+-- and child) and change tracking's triggers and steps (_track_*,
+-- _tracking_commit, _tracking_sweep: every role's changes are tracked, and
+-- audits consume and sweep marks without a grant on them). The routines that run SQL fix their search_path, but for the
 -- committing procedure and the tree's one-expression helpers, which are
 -- inlined where called (their BEGIN ATOMIC bodies are bound when created).
 SELECT p.oid::regprocedure AS routine, p.prosecdef AS security_definer, p.proconfig

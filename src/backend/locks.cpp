@@ -67,6 +67,13 @@ void lock_for_audit(const Customer& customer, core::Scope scope, const std::vect
             "Retry the transaction, or run audits in READ COMMITTED.");
 }
 
+bool try_lock_customer(std::int64_t customer_id) {
+    LOCKTAG tag = advisory_tag(kCustomerLockClass, customer_id);
+    LockAcquireResult result = LOCKACQUIRE_NOT_AVAIL;
+    pg_call([&]() noexcept { result = LockAcquire(&tag, ExclusiveLock, false, true); });
+    return result != LOCKACQUIRE_NOT_AVAIL;
+}
+
 void lock_run_Unsafe(std::int64_t run_id) {
     LOCKTAG tag = advisory_tag(kRunLockClass, run_id);
     (void)LockAcquire(&tag, ExclusiveLock, true, false);
@@ -78,3 +85,14 @@ void unlock_run_Unsafe(std::int64_t run_id) {
 }
 
 }  // namespace numaudit::backend
+
+extern "C" {
+PG_FUNCTION_INFO_V1(numaudit_try_lock_customer);
+}
+
+// numaudit._try_lock_customer(bigint) -> boolean (STRICT, internal).
+extern "C" Datum numaudit_try_lock_customer(PG_FUNCTION_ARGS) {
+    const std::int64_t customer_id = PG_GETARG_INT64(0);
+    return numaudit::backend::guarded_entry(
+        [&] { return BoolGetDatum(numaudit::backend::try_lock_customer(customer_id)); });
+}

@@ -24,6 +24,13 @@ inline constexpr std::uint16_t kRunLockClass = 20035;
 void lock_for_audit(const Customer& customer, core::Scope scope, const std::vector<Site>& sites,
                     bool nowait);
 
+// Tries the customer's audit lock exclusively, for this transaction, without
+// waiting: false when any audit of the customer holds it. For the tracking
+// sweep (numaudit._tracking_sweep), which must not touch the marks of a
+// customer being audited, nor make its audits wait longer than its own
+// short transaction.
+bool try_lock_customer(std::int64_t customer_id);
+
 // Take / release a run's session lock. C style: may raise a PostgreSQL ERROR.
 void lock_run_Unsafe(std::int64_t run_id);
 void unlock_run_Unsafe(std::int64_t run_id);

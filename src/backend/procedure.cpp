@@ -118,6 +118,28 @@ char* finish_run(int64 run_id, int64 unit, const char* message) {
     return summary;
 }
 
+// After a committed run, in a transaction of its own: deletes the marks of
+// customers without a baseline that no audit can need any more
+// (numaudit._tracking_sweep), and after a full run the baselines nobody
+// audits any more. The run is done by then: a failure of the sweep
+// is a WARNING, except a cancel, which is raised.
+void sweep_tracking(int64 run_id) {
+    ErrorData* edata = numaudit::backend::in_subtransaction_Unsafe(
+        [](void* arg) {
+            Oid types[1] = {INT8OID};
+            Datum values[1] = {Int64GetDatum(*static_cast<int64*>(arg))};
+            run_sql("SELECT numaudit._tracking_sweep($1)", 1, types, values, nullptr);
+        },
+        &run_id);
+    if (edata) {
+        if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED) raise_clean(edata);
+        ereport(WARNING, (errmsg("numaudit: the tracking sweep after the audit failed: %s",
+                                 edata->message)));
+        FreeErrorData(edata);
+    }
+    commit_if(true);
+}
+
 // Marks the run failed with the error (and the unit's site, if any), and
 // commits that. Non-atomic calls only.
 void record_failure(int64 run_id, int64 unit, ErrorData* edata) {
@@ -286,6 +308,7 @@ void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* un
     char* summary = finish_run(run_id, 0, nullptr);
     ereport(NOTICE, (errmsg("%s", summary)));
     commit_if(nonatomic);
+    if (nonatomic && calls.incremental) sweep_tracking(run_id);
 }
 
 }  // namespace
@@ -530,9 +553,12 @@ Datum audit_step_Cpp(FunctionCallInfo fcinfo) {
         entries = b.at(0, col::Stepped::entries).num;
     });
     // A full run of a baseline scope: its last unit makes it the baseline.
-    if (!run.incremental && last)
+    if (!run.incremental && last) {
         if (std::optional<Tracking> tracking = take_run_tracking(run_id))
             commit_tracking(req.customer, *tracking, run_id, entries, 0);
+    } else if (!run.incremental) {
+        note_run_unit(run_id);
+    }
     spi_finish();
     PG_RETURN_VOID();
 }

@@ -69,7 +69,9 @@ Tracking read_tracking(const Customer& customer, TrackedScope scope, bool want_i
         t.baseline_entries = b.at(0, col::Baseline::entries).num;
     });
     if (!baseline_epoch) {
-        t.why_full = "no baseline: not audited in this scope since tracking began";
+        t.why_full =
+            "no baseline: not audited in this scope since tracking began, or its baseline was "
+            "dropped for too many pending changes";
         return t;
     }
     if (*baseline_epoch != t.epoch) {
@@ -151,6 +153,14 @@ std::optional<Tracking> take_run_tracking(std::int64_t run_id) {
     std::optional<Tracking> out(std::move(*g_run_tracking));
     forget_run_tracking();
     return out;
+}
+
+void note_run_unit(std::int64_t run_id) {
+    if (!g_run_tracking || g_run_id != run_id) return;
+    FullTransactionId xact = InvalidFullTransactionId;
+    pg_call([&]() noexcept { xact = GetTopFullTransactionIdIfAny(); });
+    if (FullTransactionIdIsValid(xact))
+        g_run_tracking->seen.push_back(std::to_string(U64FromFullTransactionId(xact)));
 }
 
 void forget_run_tracking() noexcept {

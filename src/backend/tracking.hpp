@@ -65,6 +65,9 @@ void commit_tracking(const Customer& customer, const Tracking& tracking, std::in
 // until its last unit commits the baseline. One run at a time per session.
 void remember_run_tracking(std::int64_t run_id, const Tracking& tracking);
 std::optional<Tracking> take_run_tracking(std::int64_t run_id);
+// A unit of that run other than its last is about to commit: its own writes
+// (marks of its transaction) count as seen, as a one-transaction audit's do.
+void note_run_unit(std::int64_t run_id);
 void forget_run_tracking() noexcept;
 
 }  // namespace numaudit::backend
