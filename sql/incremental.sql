@@ -308,3 +308,19 @@ CALL numaudit.audit('Acme', 'site', incremental => true);
 :last
 :tracking
 :converged
+
+--
+-- The entries an audit adds get ids in the order of its rows, whatever the
+-- order in which it read the uses (a table's physical order, which depends
+-- on what it went through): the same data, the same ids. (The incremental
+-- differential test replays a scenario by entry ids; it once drew other
+-- entries in a long run than alone.) Lines written in descending order:
+--
+INSERT INTO numaudit.device (id, hierarchy_id, cluster, kind, name) VALUES (20, 8, 'CL1', 'phone', 'SEP-ORDER');
+INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES
+    (20, 3, '7305'), (20, 2, '7304'), (20, 1, '7303');
+INSERT INTO numaudit.service (id, hierarchy_id, cluster, kind, name, pattern) VALUES
+    (20, 7, 'CL1', 'hunt_pilot', 'HP-ORDER', '7302');
+SELECT internal_number, action FROM numaudit.run('Globex', 'customer') WHERE internal_number LIKE '730_';
+SELECT internal_number, rank() OVER (ORDER BY id) AS id_rank
+  FROM numaudit.number WHERE hierarchy_id = 7 AND internal_number LIKE '730_' ORDER BY id;
