@@ -373,3 +373,17 @@ CALL numaudit.audit('Acme', 'customer');
 :tracking
 SELECT count(*) AS added FROM numaudit.run('Globex', 'customer', incremental => true) WHERE action = 'added';
 :last
+-- The entries an audit adds get ids in the order of its rows, whatever the
+-- order in which it read the uses (a table's physical order, which depends
+-- on what it went through): the same data, the same ids. (The incremental
+-- differential test replays a scenario by entry ids; it once drew other
+-- entries in a long run than alone.) Lines written in descending order:
+--
+INSERT INTO numaudit.device (id, hierarchy_id, cluster, kind, name) VALUES (30, 8, 'CL1', 'phone', 'SEP-ORDER');
+INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES
+    (30, 3, '7305'), (30, 2, '7304'), (30, 1, '7303');
+INSERT INTO numaudit.service (id, hierarchy_id, cluster, kind, name, pattern) VALUES
+    (30, 7, 'CL1', 'hunt_pilot', 'HP-ORDER', '7302');
+SELECT internal_number, action FROM numaudit.run('Globex', 'customer') WHERE internal_number LIKE '730_';
+SELECT internal_number, rank() OVER (ORDER BY id) AS id_rank
+  FROM numaudit.number WHERE hierarchy_id = 7 AND internal_number LIKE '730_' ORDER BY id;

@@ -11,6 +11,8 @@
 #   regress         the pg_regress tests, make installcheck (installcheck.sh)      [quick]
 #   isolation       the isolation specs, make installcheck (installcheck.sh)       [quick]
 #   differential    300 random scenarios against the SQL oracle (test/differential) [quick]
+#   incremental_diff  incremental audits against full audits, 20 scenarios of 10 rounds
+#                   of random DML (test/differential/incremental.sh)              [quick]
 #   upgrade         0.1.0 and 0.2.0 databases updated to 0.3.0 (test/upgrade)
 #   notify          who hears NOTIFY numaudit, and when (test/notify, Python)
 #   dump_restore    pg_dump / pg_restore round trip (test/dump; port 54393)
@@ -22,7 +24,7 @@
 #                   ports 54343-54347)
 #   unit_sanitized  the unit tests under ASan and UBSan (sanitize.sh, build-asan/)
 #   valgrind        regress and isolation under valgrind memcheck (test/valgrind; port 54360)
-# The first five, upgrade and notify use the cluster started here; soak starts
+# The first six, upgrade and notify use the cluster started here; soak starts
 # a fresh one in its place (NUMAUDIT_PGDIR) and stops it.
 # PG_CONFIG (default /usr/lib/postgresql/15/bin/pg_config) names the
 # PostgreSQL that is built against, installed into and tested, and nothing

@@ -425,6 +425,12 @@ class Scenario {
                                            i.status, i.usage));
         }
 
+        // New entries in the order of their rows: the ids they get do not
+        // depend on the order in which the inputs were read.
+        for (std::size_t i = 1; i < r.inserts.size(); ++i)
+            EXPECT_LT(r.inserts[i - 1].row, r.inserts[i].row)
+                << "inserts out of row order at " << i;
+
         // BEHAVIOUR.md: hierarchy, internal_number (NULL first), action, detail.
         auto opt_key = [](const Opt& o) { return std::make_pair(o.has_value(), o.value_or("")); };
         auto rank = [](const std::string& a) {
@@ -753,6 +759,30 @@ TEST(PlannerNumbers, SameNumberTwiceIsOneNumber) {
                           added(kCustPath, std::nullopt, "1202", "Used", "Device"),
                       }));
     EXPECT_EQ(r.counts, (Tally{2, 0, 0, 0, 0}));
+}
+
+TEST(PlannerNumbers, InsertsInRowOrderWhateverTheReadOrder) {
+    // The same uses read in two orders (a table's physical order varies):
+    // the same inserts, in the order of their rows, so that the new entries
+    // get the same ids.
+    auto plan = [](bool reversed) {
+        Scenario s(DialPlan::Slc, Scope::Site);
+        s.three_sites();
+        std::vector<std::tuple<Id, std::string, std::string>> uses{{kRome, "SEP3", "1003"},
+                                                                   {kLondon, "SEP2", "1002"},
+                                                                   {kParis, "SEP9", "1001"},
+                                                                   {kLondon, "SEP1", "1001"},
+                                                                   {kRome, "SEP4", "\\+4420"}};
+        if (reversed) std::reverse(uses.begin(), uses.end());
+        for (const auto& [site, name, number] : uses) s.phone(site, "CL1", name, 1, number);
+        return s.run();
+    };
+    Result a = plan(false), b = plan(true);
+    EXPECT_EQ(a.rows, b.rows);
+    EXPECT_EQ(a.inserts, b.inserts);
+    std::vector<std::string> numbers;
+    for (const auto& i : a.inserts) numbers.push_back(i.number);
+    EXPECT_EQ(numbers, (std::vector<std::string>{"1001", "1002", "1001", "+4420", "1003"}));
 }
 
 // ---------------------------------------------------------------------------

@@ -132,6 +132,11 @@ void report(PlanState& st) {
     std::sort(st.out.updates.begin(), st.out.updates.end(),
               [](const EntryUpdate& a, const EntryUpdate& b) { return a.entry_id < b.entry_id; });
     for (auto& a : st.out.inserts) a.row = new_place[a.row];
+    // New entries are written in the order of their rows, so that the ids
+    // they get do not depend on the order in which the inputs were read (the
+    // tables' physical order): the same data, the same ids.
+    std::sort(st.out.inserts.begin(), st.out.inserts.end(),
+              [](const EntryInsert& a, const EntryInsert& b) { return a.row < b.row; });
 }
 
 }  // namespace numaudit::core::audit
