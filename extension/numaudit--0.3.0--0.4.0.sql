@@ -179,8 +179,10 @@ ALTER TABLE numaudit.audit_run
 
 -- Each trigger of device_line, device, service and number records the marks
 -- of its statement in one INSERT ... SELECT straight from the transition
--- tables (the CTE r: one row per changed row and side; m: its distinct
--- marks; per: how many keys each customer got, and its baseline's entries).
+-- tables (the CTE r: one row per changed row and side; c: its customers,
+-- with their baseline's entries, NULL without a baseline; m: the distinct marks of the
+-- customers with a baseline, so that a customer without one costs no key
+-- set; per: how many keys each of those got).
 -- Keyed marks for a customer with a baseline, as long as the statement
 -- touches no more keys than the customer had entries at its baseline (at
 -- least 100); otherwise one whole mark: the next audit of that customer is
@@ -248,27 +250,30 @@ BEGIN
                     WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
                       AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
                     LIMIT 1) g ON true),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSIF TG_OP = 'DELETE' THEN
         WITH r AS (
@@ -290,27 +295,30 @@ BEGIN
                     WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
                       AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
                     LIMIT 1) g ON true),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSE
         WITH r AS (
@@ -334,27 +342,30 @@ BEGIN
                     WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
                       AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
                     LIMIT 1) g ON true),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     END IF;
     RETURN NULL;
@@ -392,27 +403,30 @@ BEGIN
                    UNION ALL
                    SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
                      FROM numaudit.device_line l WHERE l.device_id = o.id) k),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSIF TG_OP = 'INSERT' THEN
         -- Lines already there (a deferred foreign key, replication apply)
@@ -430,27 +444,30 @@ BEGIN
                    UNION ALL
                    SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
                      FROM numaudit.device_line l WHERE l.device_id = d.id) k),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSE
         WITH r AS (
@@ -468,27 +485,30 @@ BEGIN
                    UNION ALL
                    SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
                      FROM numaudit.device_line l WHERE l.device_id = d.id) k),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     END IF;
     RETURN NULL;
@@ -511,27 +531,30 @@ BEGIN
                    NULL::text AS device_name,
                    NULL::bigint AS device_id
                FROM new_rows s LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSIF TG_OP = 'DELETE' THEN
         WITH r AS (
@@ -541,27 +564,30 @@ BEGIN
                    NULL::text AS device_name,
                    NULL::bigint AS device_id
                FROM old_rows s LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSE
         WITH r AS (
@@ -574,27 +600,30 @@ BEGIN
                      UNION ALL
                      SELECT n.hierarchy_id, n.pattern FROM new_rows n) s
                LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     END IF;
     RETURN NULL;
@@ -618,27 +647,30 @@ BEGIN
                    NULL::text AS device_name,
                    NULL::bigint AS device_id
                FROM new_rows e LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSIF TG_OP = 'DELETE' THEN
         WITH r AS (
@@ -648,27 +680,30 @@ BEGIN
                    NULL::text AS device_name,
                    NULL::bigint AS device_id
                FROM old_rows e LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSE
         WITH r AS (
@@ -681,27 +716,30 @@ BEGIN
                      UNION ALL
                      SELECT n.hierarchy_id, n.internal_number FROM new_rows n) e
                LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
         m AS (
             SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
                    CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r WHERE r.customer_id IS NOT NULL OR r.device_id IS NOT NULL),
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
         per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
         UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
+                            WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     END IF;
     RETURN NULL;
