@@ -140,7 +140,7 @@ CREATE TABLE numaudit.baseline (
 --    too large to keep key by key: the next audit of each scope is full;
 --  * device_id on a device's key mark (number_key NULL): the device, so
 --    that its lines deleted by cascade, whose trigger fires after the
---    device's own, find its customer and key (_gone_device);
+--    device's own, find its customer and key (the line trigger's lookup);
 --  * customer_id NULL, device_id set: a line whose device was already gone
 --    and left no key mark in this transaction (the device's own trigger
 --    fills in the customer if it fires later; otherwise the device was gone
@@ -181,51 +181,23 @@ ALTER TABLE numaudit.audit_run
 -- replication apply and session_replication_role = replica are tracked too.
 --
 
--- Records marks (arrays of equal length, one element per mark). Keyed marks
--- for a customer with a baseline, as long as the statement touches no more
--- keys than the customer had entries at its baseline (at least 100);
--- otherwise one whole mark: the next audit of that customer is full, which
--- is cheaper then anyway. Rows of customers without a baseline are kept
--- too: an audit establishing the first baseline may be running.
--- PL/pgSQL, not a SQL-standard body: PL/pgSQL keeps the statement's plan for
--- the session, where a SQL function is planned again on every call (0.4 ms,
--- most of what tracking added to a one-row change; docs/PERFORMANCE.md,
--- "Incremental audits").
-CREATE FUNCTION numaudit._track(customer_ids bigint[], number_keys text[], device_kinds text[],
-                                device_names text[], device_ids bigint[])
-    RETURNS void
-    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-    BEGIN
-        WITH m AS (
-            SELECT DISTINCT u.customer_id, u.number_key, u.device_kind, u.device_name,
-                   CASE WHEN u.customer_id IS NULL OR u.number_key IS NULL THEN u.device_id END AS device_id
-              FROM ROWS FROM (unnest(customer_ids), unnest(number_keys), unnest(device_kinds),
-                              unnest(device_names), unnest(device_ids))
-                   AS u (customer_id, number_key, device_kind, device_name, device_id)
-             WHERE u.customer_id IS NOT NULL OR u.device_id IS NOT NULL),
-        per AS (
-            SELECT m.customer_id, count(*) AS n,
-                   (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = m.customer_id) AS entries
-              FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
-        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
-                                             device_id, whole)
-        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
-          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL
-            OR (per.entries IS NOT NULL AND per.n <= greatest(per.entries, 100))
-        UNION ALL
-        SELECT per.customer_id, NULL, NULL, NULL, NULL, true
-          FROM per
-         WHERE (per.entries IS NULL OR per.n > greatest(per.entries, 100))
-           -- one whole mark per customer and transaction is enough
-           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
-                            WHERE p.customer_id = per.customer_id AND p.whole
-                              AND p.xact = pg_current_xact_id());
-    END
-    $$;
+-- Each trigger of device_line, device, service and number records the marks
+-- of its statement in one INSERT ... SELECT straight from the transition
+-- tables (the CTE r: one row per changed row and side; c: its customers,
+-- with their baseline's entries, NULL without a baseline; m: the distinct marks of the
+-- customers with a baseline, so that a customer without one costs no key
+-- set; per: how many keys each of those got).
+-- Keyed marks for a customer with a baseline, as long as the statement
+-- touches no more keys than the customer had entries at its baseline (at
+-- least 100); otherwise one whole mark: the next audit of that customer is
+-- full, which is cheaper then anyway. Rows of customers without a baseline
+-- are kept too: an audit establishing the first baseline may be running.
+-- The same tail in every trigger, written out: a helper taking the marks as
+-- arrays cost a function call, the arrays built and unnested again, and the
+-- helper's own SET search_path on every statement (docs/PERFORMANCE.md,
+-- "Incremental audits"). PL/pgSQL, not SQL-standard bodies: PL/pgSQL keeps
+-- each statement's plan for the session, where a SQL function is planned
+-- again on every call.
 
 -- Whole marks for these customers (a change to their tree or settings).
 CREATE FUNCTION numaudit._track_whole(customer_ids bigint[])
@@ -250,23 +222,11 @@ CREATE FUNCTION numaudit._customer_of(kind text, id bigint, parent_id bigint)
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN CASE WHEN kind = 'site' THEN parent_id ELSE id END;
 
--- A device deleted earlier in this transaction: its customer and key, from
--- the key mark its delete left (with its id). A cascaded delete of its lines
--- fires their trigger after the device's own, when the device row is gone.
-CREATE FUNCTION numaudit._gone_device(device bigint, OUT customer_id bigint, OUT device_kind text,
-                                      OUT device_name text)
-    LANGUAGE sql VOLATILE PARALLEL UNSAFE
-    SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        SELECT p.customer_id, p.device_kind, p.device_name
-          FROM numaudit.pending_change p
-         WHERE p.device_id = device AND p.customer_id IS NOT NULL AND p.number_key IS NULL
-           AND p.xact = pg_current_xact_id()
-         LIMIT 1;
-    END;
-
 -- device_line: the read number of the old and new pattern, with the device's
--- key, at its customer. A line whose device is gone (cascade) is kept by
+-- key, at its customer. A line whose device is gone: the customer and key of
+-- a device deleted earlier in this transaction, from the key mark its delete
+-- left (a cascaded delete of its lines fires their trigger after the
+-- device's own, when the device row is gone); else the line is kept by
 -- device_id for the device's trigger below.
 CREATE FUNCTION numaudit._track_device_line()
     RETURNS trigger
@@ -275,37 +235,142 @@ CREATE FUNCTION numaudit._track_device_line()
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM numaudit._track(array_agg(coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id),
-                                                   g.customer_id)),
-                                array_agg(left(btrim(l.pattern, E' \t\n\r'), 60)),
-                                array_agg(coalesce(d.kind, g.device_kind)),
-                                array_agg(coalesce(d.name, g.device_name)), array_agg(l.device_id))
-           FROM new_rows l
-           LEFT JOIN numaudit.device d ON d.id = l.device_id
-           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-           LEFT JOIN LATERAL (SELECT * FROM numaudit._gone_device(l.device_id) WHERE d.id IS NULL) g ON true;
+        WITH r AS (
+            SELECT coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
+                   left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+                   coalesce(d.kind, g.device_kind) AS device_kind,
+                   coalesce(d.name, g.device_name) AS device_name,
+                   l.device_id AS device_id
+               FROM new_rows l
+               LEFT JOIN numaudit.device d ON d.id = l.device_id
+               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+               -- A device deleted earlier in this transaction: its customer and
+               -- key, from the key mark its delete left (with its id). Only
+               -- when the device row is gone (a one-time filter, not a call
+               -- per line).
+               LEFT JOIN LATERAL (
+                   SELECT p.customer_id, p.device_kind, p.device_name
+                     FROM numaudit.pending_change p
+                    WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
+                      AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
+                    LIMIT 1) g ON true),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM numaudit._track(array_agg(coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id),
-                                                   g.customer_id)),
-                                array_agg(left(btrim(l.pattern, E' \t\n\r'), 60)),
-                                array_agg(coalesce(d.kind, g.device_kind)),
-                                array_agg(coalesce(d.name, g.device_name)), array_agg(l.device_id))
-           FROM old_rows l
-           LEFT JOIN numaudit.device d ON d.id = l.device_id
-           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-           LEFT JOIN LATERAL (SELECT * FROM numaudit._gone_device(l.device_id) WHERE d.id IS NULL) g ON true;
+        WITH r AS (
+            SELECT coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
+                   left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+                   coalesce(d.kind, g.device_kind) AS device_kind,
+                   coalesce(d.name, g.device_name) AS device_name,
+                   l.device_id AS device_id
+               FROM old_rows l
+               LEFT JOIN numaudit.device d ON d.id = l.device_id
+               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+               -- A device deleted earlier in this transaction: its customer and
+               -- key, from the key mark its delete left (with its id). Only
+               -- when the device row is gone (a one-time filter, not a call
+               -- per line).
+               LEFT JOIN LATERAL (
+                   SELECT p.customer_id, p.device_kind, p.device_name
+                     FROM numaudit.pending_change p
+                    WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
+                      AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
+                    LIMIT 1) g ON true),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     ELSE
-        PERFORM numaudit._track(array_agg(coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id),
-                                                   g.customer_id)),
-                                array_agg(left(btrim(l.pattern, E' \t\n\r'), 60)),
-                                array_agg(coalesce(d.kind, g.device_kind)),
-                                array_agg(coalesce(d.name, g.device_name)), array_agg(l.device_id))
-           FROM (SELECT o.device_id, o.pattern FROM old_rows o
-                 UNION ALL
-                 SELECT n.device_id, n.pattern FROM new_rows n) l
-           LEFT JOIN numaudit.device d ON d.id = l.device_id
-           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-           LEFT JOIN LATERAL (SELECT * FROM numaudit._gone_device(l.device_id) WHERE d.id IS NULL) g ON true;
+        WITH r AS (
+            SELECT coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
+                   left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+                   coalesce(d.kind, g.device_kind) AS device_kind,
+                   coalesce(d.name, g.device_name) AS device_name,
+                   l.device_id AS device_id
+               FROM (SELECT o.device_id, o.pattern FROM old_rows o
+                     UNION ALL
+                     SELECT n.device_id, n.pattern FROM new_rows n) l
+               LEFT JOIN numaudit.device d ON d.id = l.device_id
+               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+               -- A device deleted earlier in this transaction: its customer and
+               -- key, from the key mark its delete left (with its id). Only
+               -- when the device row is gone (a one-time filter, not a call
+               -- per line).
+               LEFT JOIN LATERAL (
+                   SELECT p.customer_id, p.device_kind, p.device_name
+                     FROM numaudit.pending_change p
+                    WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
+                      AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
+                    LIMIT 1) g ON true),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     END IF;
     RETURN NULL;
 END
@@ -329,42 +394,126 @@ BEGIN
           LEFT JOIN numaudit.hierarchy h ON h.id = o.hierarchy_id
          WHERE p.customer_id IS NULL AND p.device_id = o.id
            AND p.xact = pg_current_xact_id();
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
-                                array_agg(k.number_key), array_agg(o.kind), array_agg(o.name),
-                                array_agg(o.id))
-           FROM old_rows o
-           LEFT JOIN numaudit.hierarchy h ON h.id = o.hierarchy_id
-           CROSS JOIN LATERAL (
-               SELECT NULL::text AS number_key
-               UNION ALL
-               SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
-                 FROM numaudit.device_line l WHERE l.device_id = o.id) k;
+        WITH r AS (
+            SELECT numaudit._customer_of(h.kind, h.id, h.parent_id) AS customer_id,
+                   k.number_key AS number_key,
+                   o.kind AS device_kind,
+                   o.name AS device_name,
+                   o.id AS device_id
+               FROM old_rows o
+               LEFT JOIN numaudit.hierarchy h ON h.id = o.hierarchy_id
+               CROSS JOIN LATERAL (
+                   SELECT NULL::text AS number_key
+                   UNION ALL
+                   SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
+                     FROM numaudit.device_line l WHERE l.device_id = o.id) k),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     ELSIF TG_OP = 'INSERT' THEN
         -- Lines already there (a deferred foreign key, replication apply)
         -- count from now on.
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
-                                array_agg(k.number_key), array_agg(d.kind), array_agg(d.name),
-                                array_agg(d.id))
-           FROM new_rows d
-           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-           CROSS JOIN LATERAL (
-               SELECT NULL::text AS number_key
-               UNION ALL
-               SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
-                 FROM numaudit.device_line l WHERE l.device_id = d.id) k;
+        WITH r AS (
+            SELECT numaudit._customer_of(h.kind, h.id, h.parent_id) AS customer_id,
+                   k.number_key AS number_key,
+                   d.kind AS device_kind,
+                   d.name AS device_name,
+                   d.id AS device_id
+               FROM new_rows d
+               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+               CROSS JOIN LATERAL (
+                   SELECT NULL::text AS number_key
+                   UNION ALL
+                   SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
+                     FROM numaudit.device_line l WHERE l.device_id = d.id) k),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     ELSE
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
-                                array_agg(k.number_key), array_agg(d.kind), array_agg(d.name),
-                                array_agg(d.id))
-           FROM (SELECT n.id, n.hierarchy_id, n.kind, n.name FROM new_rows n
-                 UNION ALL
-                 SELECT o.id, o.hierarchy_id, o.kind, o.name FROM old_rows o) d
-           LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-           CROSS JOIN LATERAL (
-               SELECT NULL::text AS number_key
-               UNION ALL
-               SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
-                 FROM numaudit.device_line l WHERE l.device_id = d.id) k;
+        WITH r AS (
+            SELECT numaudit._customer_of(h.kind, h.id, h.parent_id) AS customer_id,
+                   k.number_key AS number_key,
+                   d.kind AS device_kind,
+                   d.name AS device_name,
+                   d.id AS device_id
+               FROM (SELECT n.id, n.hierarchy_id, n.kind, n.name FROM new_rows n
+                     UNION ALL
+                     SELECT o.id, o.hierarchy_id, o.kind, o.name FROM old_rows o) d
+               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+               CROSS JOIN LATERAL (
+                   SELECT NULL::text AS number_key
+                   UNION ALL
+                   SELECT left(btrim(l.pattern, E' \t\n\r'), 60)
+                     FROM numaudit.device_line l WHERE l.device_id = d.id) k),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     END IF;
     RETURN NULL;
 END
@@ -379,23 +528,107 @@ CREATE FUNCTION numaudit._track_service()
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
-                                array_agg(left(btrim(s.pattern, E' \t\n\r'), 60)),
-                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
-           FROM new_rows s LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id;
+        WITH r AS (
+            SELECT numaudit._customer_of(h.kind, h.id, h.parent_id) AS customer_id,
+                   left(btrim(s.pattern, E' \t\n\r'), 60) AS number_key,
+                   NULL::text AS device_kind,
+                   NULL::text AS device_name,
+                   NULL::bigint AS device_id
+               FROM new_rows s LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
-                                array_agg(left(btrim(s.pattern, E' \t\n\r'), 60)),
-                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
-           FROM old_rows s LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id;
+        WITH r AS (
+            SELECT numaudit._customer_of(h.kind, h.id, h.parent_id) AS customer_id,
+                   left(btrim(s.pattern, E' \t\n\r'), 60) AS number_key,
+                   NULL::text AS device_kind,
+                   NULL::text AS device_name,
+                   NULL::bigint AS device_id
+               FROM old_rows s LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     ELSE
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
-                                array_agg(left(btrim(s.pattern, E' \t\n\r'), 60)),
-                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
-           FROM (SELECT o.hierarchy_id, o.pattern FROM old_rows o
-                 UNION ALL
-                 SELECT n.hierarchy_id, n.pattern FROM new_rows n) s
-           LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id;
+        WITH r AS (
+            SELECT numaudit._customer_of(h.kind, h.id, h.parent_id) AS customer_id,
+                   left(btrim(s.pattern, E' \t\n\r'), 60) AS number_key,
+                   NULL::text AS device_kind,
+                   NULL::text AS device_name,
+                   NULL::bigint AS device_id
+               FROM (SELECT o.hierarchy_id, o.pattern FROM old_rows o
+                     UNION ALL
+                     SELECT n.hierarchy_id, n.pattern FROM new_rows n) s
+               LEFT JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     END IF;
     RETURN NULL;
 END
@@ -411,23 +644,107 @@ CREATE FUNCTION numaudit._track_number()
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
-                                array_agg(left(btrim(e.internal_number, E' \t\n\r'), 60)),
-                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
-           FROM new_rows e LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id;
+        WITH r AS (
+            SELECT numaudit._customer_of(h.kind, h.id, h.parent_id) AS customer_id,
+                   left(btrim(e.internal_number, E' \t\n\r'), 60) AS number_key,
+                   NULL::text AS device_kind,
+                   NULL::text AS device_name,
+                   NULL::bigint AS device_id
+               FROM new_rows e LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
-                                array_agg(left(btrim(e.internal_number, E' \t\n\r'), 60)),
-                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
-           FROM old_rows e LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id;
+        WITH r AS (
+            SELECT numaudit._customer_of(h.kind, h.id, h.parent_id) AS customer_id,
+                   left(btrim(e.internal_number, E' \t\n\r'), 60) AS number_key,
+                   NULL::text AS device_kind,
+                   NULL::text AS device_name,
+                   NULL::bigint AS device_id
+               FROM old_rows e LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     ELSE
-        PERFORM numaudit._track(array_agg(numaudit._customer_of(h.kind, h.id, h.parent_id)),
-                                array_agg(left(btrim(e.internal_number, E' \t\n\r'), 60)),
-                                array_agg(NULL::text), array_agg(NULL::text), array_agg(NULL::bigint))
-           FROM (SELECT o.hierarchy_id, o.internal_number FROM old_rows o
-                 UNION ALL
-                 SELECT n.hierarchy_id, n.internal_number FROM new_rows n) e
-           LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id;
+        WITH r AS (
+            SELECT numaudit._customer_of(h.kind, h.id, h.parent_id) AS customer_id,
+                   left(btrim(e.internal_number, E' \t\n\r'), 60) AS number_key,
+                   NULL::text AS device_kind,
+                   NULL::text AS device_name,
+                   NULL::bigint AS device_id
+               FROM (SELECT o.hierarchy_id, o.internal_number FROM old_rows o
+                     UNION ALL
+                     SELECT n.hierarchy_id, n.internal_number FROM new_rows n) e
+               LEFT JOIN numaudit.hierarchy h ON h.id = e.hierarchy_id),
+        c AS (
+            SELECT r.customer_id,
+                   (SELECT max(b.entries) FROM numaudit.baseline b
+                     WHERE b.customer_id = r.customer_id) AS entries
+              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
+        m AS (
+            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
+              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
+             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+        per AS (
+            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+        INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
+                                             device_id, whole)
+        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
+          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
+                 LEFT JOIN c ON c.customer_id = m.customer_id
+         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        UNION ALL
+        SELECT c.customer_id, NULL, NULL, NULL, NULL, true
+          FROM c LEFT JOIN per ON per.customer_id = c.customer_id
+         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+           AND NOT EXISTS (SELECT FROM numaudit.pending_change p
+                            WHERE p.customer_id = c.customer_id AND p.whole
+                              AND p.xact = pg_current_xact_id());
     END IF;
     RETURN NULL;
 END
@@ -719,10 +1036,8 @@ SELECT c.id AS customer_id,
           AND NOT CASE s.scope WHEN 'customer' THEN x.seen_customer ELSE x.seen_all_sites END) p ON true
  WHERE c.kind = 'customer';
 
-REVOKE EXECUTE ON FUNCTION numaudit._track(bigint[], text[], text[], text[], bigint[]),
-                           numaudit._track_whole(bigint[]),
+REVOKE EXECUTE ON FUNCTION numaudit._track_whole(bigint[]),
                            numaudit._customer_of(text, bigint, bigint),
-                           numaudit._gone_device(bigint),
                            numaudit._track_device_line(), numaudit._track_device(),
                            numaudit._track_service(), numaudit._track_number(),
                            numaudit._track_hierarchy(), numaudit._track_epoch(),
@@ -848,9 +1163,7 @@ COMMENT ON COLUMN numaudit.tracking.baseline_mode IS 'Whether that run was full 
 COMMENT ON COLUMN numaudit.tracking.baseline_at IS 'When the baseline was taken.';
 COMMENT ON COLUMN numaudit.tracking.pending IS 'Change marks this scope has not consumed yet (what its next incremental audit re-checks).';
 COMMENT ON COLUMN numaudit.tracking.next_audit IS 'incremental, or full and why (no baseline; a usage kind changed or a table was truncated; the customer''s tree or settings changed, or too many changes at once). An incremental audit with more marks than a 40th of the customer''s entries (and over 1,000) also runs full.';
-COMMENT ON FUNCTION numaudit._track(bigint[], text[], text[], text[], bigint[]) IS 'Internal to change tracking, not part of the contract: records the marks of one statement (keyed, or one whole mark per customer).';
 COMMENT ON FUNCTION numaudit._track_whole(bigint[]) IS 'Internal to change tracking, not part of the contract: a whole mark for each of these customers.';
-COMMENT ON FUNCTION numaudit._gone_device(bigint) IS 'Internal to change tracking, not part of the contract: the customer and key of a device deleted earlier in this transaction (its key mark), for the marks of its cascaded lines.';
 COMMENT ON FUNCTION numaudit._customer_of(text, bigint, bigint) IS 'Internal to change tracking, not part of the contract: the customer of an owner node (itself, or its parent for a site).';
 COMMENT ON FUNCTION numaudit._track_device_line() IS 'Tracking trigger of device_line (statement level, fires always): marks the old and new read number with the device''s key.';
 COMMENT ON FUNCTION numaudit._track_device() IS 'Tracking trigger of device (statement level, fires always): marks the device''s key and its lines'' numbers, at the old and new owner''s customer.';

@@ -34,7 +34,12 @@
 #
 #   bash test/bench/incremental.sh            # 1,000,000 numbers
 #   INCR_SIZE=10000 INCR_REPS=2 INCR_LAT_SECS=1 bash test/bench/incremental.sh
+#   INCR_PARTS=tracking bash test/bench/incremental.sh   # the baseline, then 4. only
 #
+# INCR_PARTS: all (default), or tracking: the committed full audit (the
+# baseline) and 4. (a)-(c), skipping the no-op, the drift and the curve (and
+# the plot): tracking's overhead before and after a change to the triggers,
+# in a few minutes.
 # INCR_OUT (test/bench/results): incremental.csv, incremental.log;
 # INCR_PLOT (INCR_OUT/incremental.png): the curve, by gnuplot.
 # Its own cluster: INCR_PGDIR (/tmp/numaudit-bench-incr), INCR_PGPORT (54372).
@@ -49,6 +54,8 @@ REPS=${INCR_REPS:-5}
 FRACTIONS=${INCR_FRACTIONS:-"0.0001 0.001 0.01 0.03 0.1"}
 LOAD_LINES=${INCR_LOAD_LINES:-100000}
 LAT_SECS=${INCR_LAT_SECS:-10}
+PARTS=${INCR_PARTS:-all}
+case "$PARTS" in all | tracking) ;; *) echo "INCR_PARTS: all or tracking" >&2; exit 2 ;; esac
 OUT=${INCR_OUT:-$BENCH_DIR/results}
 PLOT=${INCR_PLOT:-$OUT/incremental.png}
 PGDIR=${INCR_PGDIR:-/tmp/numaudit-bench-incr}
@@ -143,6 +150,7 @@ settle
 log "tracking: $(q "SELECT format('%s %s entries=%s pending=%s next=%s', customer, scope, b.entries, pending, next_audit)
                    FROM numaudit.tracking t LEFT JOIN numaudit.baseline b ON b.run_id = t.baseline_run_id
                   WHERE scope = 'customer'" 2>/dev/null || q "SELECT * FROM numaudit.baseline")"
+if [ "$PARTS" = all ]; then
 for rep in $(seq 1 "$REPS"); do
     c=$([ "$rep" = 1 ] && echo 1 || echo 0)
     audit noop noop full "$rep" "$RUN_FULL" "$c"
@@ -185,6 +193,7 @@ for f in $FRACTIONS; do
     rebaseline
 done
 rm -f "$OUT"/.md5.*
+fi  # PARTS = all
 
 # --- 4a. bulk load of device lines --------------------------------------------
 COPYFILE=$PGDIR/stage.copy
@@ -301,6 +310,7 @@ SELECT format('$SIZE,uses,uses,-,1,%s,ms,-,-,%s', round(percentile_cont(0.5) WIT
 SQL
 
 # --- the tables ---------------------------------------------------------------------
+[ "$PARTS" = all ] || PLOT=/dev/null
 bash "$BENCH_DIR/incremental_report.sh" "$CSV" "$PLOT" | tee -a "$OUT/incremental.log"
 if [ "$FAILED" != 0 ]; then
     log "incremental: FAILED (an incremental audit left another inventory than the full one)"

@@ -82,6 +82,7 @@ awk '$5 == "incremental" {r = $3 / $2; if (NR > 1 && pr < 1 && r >= 1) {
       px = $1; pr = r; pm = $4 }
      END { if (!found) printf "Crossover: none up to %s%% of the numbers changed (incremental / full %.2f there).\n", px, pr }' "$dat/curve"
 
+[ "$PLOT" != /dev/null ] || exit 0
 command -v gnuplot >/dev/null || { echo "(gnuplot not installed: no plot)"; exit 0; }
 {
     echo 'set terminal pngcairo size 900,550 font ",10"'
