@@ -49,7 +49,11 @@ SPIPlanPtr plan_Unsafe(Stmt stmt) {
     int i = static_cast<int>(stmt);
     if (!g_plans[i]) {
         const StmtDef& def = stmt_def(stmt);
-        SPIPlanPtr plan = SPI_prepare(def.sql, def.nargs(), const_cast<Oid*>(def.types));
+        SPIPlanPtr plan =
+            SPI_prepare_cursor(def.sql, def.nargs(), const_cast<Oid*>(def.types),
+                               def.plan == PlanChoice::Custom    ? CURSOR_OPT_CUSTOM_PLAN
+                               : def.plan == PlanChoice::Generic ? CURSOR_OPT_GENERIC_PLAN
+                                                                 : 0);
         if (!plan)
             elog(ERROR, "numaudit: could not prepare statement %d: %s", i,
                  SPI_result_code_string(SPI_result));
