@@ -121,6 +121,26 @@ SELECT * FROM pg_temp.incr('Acme', 'customer');
 UPDATE numaudit.device SET cluster = 'CL1', name = 'SEP0000000000B4' WHERE id = 4;
 SELECT * FROM pg_temp.incr('Acme', 'customer');
 :converged
+-- A copy without lines is no use, so no duplicate yet. A line's marks bring
+-- the other lines of its device only while its key has more than one
+-- device: the copy's first line starts the duplicate (its numbers are left
+-- as they are, so 1001 set Available meanwhile stays so), its last line
+-- removed ends it, and 1001, not marked since, is decided again. A line
+-- added to a device without copies re-checks that number only.
+INSERT INTO numaudit.device (id, hierarchy_id, cluster, kind, name) VALUES (5, 5, 'CL2', 'phone', 'SEP0000000000A1');
+SELECT * FROM pg_temp.incr('Acme', 'customer');
+INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES (5, 1, '2003');
+SELECT * FROM pg_temp.incr('Acme', 'customer');
+UPDATE numaudit.number SET status = 'Available', usage = NULL WHERE hierarchy_id = 4 AND internal_number = '1001';
+SELECT * FROM pg_temp.incr('Acme', 'customer');
+DELETE FROM numaudit.device_line WHERE device_id = 5;
+SELECT * FROM pg_temp.incr('Acme', 'customer');
+DELETE FROM numaudit.device WHERE id = 5;
+INSERT INTO numaudit.device_line (device_id, line_index, pattern) VALUES (2, 2, '1004');
+SELECT * FROM pg_temp.incr('Acme', 'customer');
+DELETE FROM numaudit.device_line WHERE device_id = 2 AND line_index = 2;
+SELECT * FROM pg_temp.incr('Acme', 'customer');
+:converged
 -- A device moved to another site (flat: its numbers still count everywhere).
 UPDATE numaudit.device SET hierarchy_id = 5 WHERE id = 2;
 SELECT * FROM pg_temp.incr('Acme', 'customer');

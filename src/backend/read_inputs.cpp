@@ -1,5 +1,6 @@
 #include "backend/read_inputs.hpp"
 
+#include <memory>
 #include <set>
 #include <string>
 #include <unordered_set>
@@ -148,10 +149,18 @@ void read_changed(core::Planner& planner, const UnitRequest& req, const Tracking
     read_kinds(planner);
     const Nodes nodes = nodes_of(planner, req);
 
-    // The marked numbers, and every number of a marked device's copies
-    // (a device that gains or loses a copy changes all its numbers).
+    // The marked numbers, and every number of a changed device's copies (a
+    // device that gains or loses a copy changes all its numbers). A device
+    // marked only through one of its lines (a line added, removed or
+    // renumbered) brings its other lines only while its key has more than
+    // one device: a line can start or end a duplicate-device conflict only
+    // then, and a copy added or removed since the baseline marked the device
+    // itself.
     std::set<std::string> marked(tracking.number_keys.begin(), tracking.number_keys.end());
     std::set<DeviceKey> devices(tracking.device_keys.begin(), tracking.device_keys.end());
+    std::set<DeviceKey> line_devices;
+    for (const auto& k : tracking.line_device_keys)
+        if (devices.count(k) == 0) line_devices.insert(k);
     auto device_args = [&](const std::set<DeviceKey>& keys) {
         std::vector<std::string_view> kinds, names;
         for (const auto& k : keys) {
@@ -164,10 +173,19 @@ void read_changed(core::Planner& planner, const UnitRequest& req, const Tracking
         a.values[2] = int8_array(nodes.owners);
         return a;
     };
-    if (!devices.empty())
-        scan(Stmt::ReadDeviceKeyLines, device_args(devices), [&](const Batch& b) {
+    if (!devices.empty() || !line_devices.empty()) {
+        std::set<DeviceKey> all(devices);
+        all.insert(line_devices.begin(), line_devices.end());
+        const std::unique_ptr<bool[]> shared_only(new bool[all.size()]);
+        std::size_t i = 0;
+        for (const auto& k : all) shared_only[i++] = line_devices.count(k) > 0;
+        Args a = device_args(all);
+        pg_call([&]() noexcept { a.values[3] = bool_array_Unsafe(shared_only.get(), all.size()); });
+        scan(Stmt::ReadDeviceKeyLines, a, [&](const Batch& b) {
             for (int r = 0; r < b.rows; ++r) marked.emplace(b.at(r, col::Key1::key).text());
         });
+        devices = std::move(all);  // every marked device's copies are context below
+    }
     std::unordered_set<std::string> keys;
     for (const auto& k : marked) add_spellings(k, keys);
 

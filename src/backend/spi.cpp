@@ -237,6 +237,14 @@ Datum int4_array_Unsafe(const std::int32_t* items, std::size_t n) {
         construct_array(values, static_cast<int>(n), INT4OID, 4, true, TYPALIGN_INT));
 }
 
+Datum bool_array_Unsafe(const bool* items, std::size_t n) {
+    Datum* values =
+        static_cast<Datum*>(palloc_extended(sizeof(Datum) * Max(n, 1), MCXT_ALLOC_HUGE));
+    for (std::size_t i = 0; i < n; ++i) values[i] = BoolGetDatum(items[i]);
+    return PointerGetDatum(
+        construct_array(values, static_cast<int>(n), BOOLOID, 1, true, TYPALIGN_CHAR));
+}
+
 std::string text_string(const text* t) { return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)); }
 
 std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {

@@ -85,5 +85,6 @@ Datum text_datum_Unsafe(std::string_view s);
 Datum text_array_Unsafe(const std::optional<std::string_view>* items, std::size_t n);
 Datum int8_array_Unsafe(const std::int64_t* items, std::size_t n);
 Datum int4_array_Unsafe(const std::int32_t* items, std::size_t n);
+Datum bool_array_Unsafe(const bool* items, std::size_t n);
 
 }  // namespace numaudit::backend

@@ -532,20 +532,27 @@ SELECT DISTINCT p.number_key, p.device_kind, p.device_name, p.whole
     // never an index condition (number_internal_number_read_idx's second
     // column would be probed once per holder).
     //
-    // ReadDeviceKeyLines($1 kinds, $2 names, $3 owners): the read-number keys
-    // of every line of the devices of these keys (device_kind_name_idx,
-    // device_line_pkey).
+    // ReadDeviceKeyLines($1 kinds, $2 names, $3 owners, $4 shared_only): the
+    // read-number keys of every line of the devices of these keys
+    // (device_kind_name_idx, device_line_pkey); for a key with shared_only,
+    // only while more than one device has it (a one-time test per key: a
+    // second probe that stops at two rows).
     {Stmt::ReadDeviceKeyLines,
      R"SQL(
 SELECT DISTINCT x.key
-  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS k (kind, name)
+  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($4))
+       AS k (kind, name, shared_only)
  CROSS JOIN LATERAL (
        SELECT d.hierarchy_id, pg_catalog."left"(pg_catalog.btrim(l.pattern, E' \t\n\r'), 60)
          FROM numaudit.device d JOIN numaudit.device_line l ON l.device_id = d.id
         WHERE d.kind = k.kind AND d.name = k.name
+          AND (NOT k.shared_only
+               OR (SELECT pg_catalog.count(*) FROM (SELECT FROM numaudit.device c
+                                                     WHERE c.kind = k.kind AND c.name = k.name
+                                                     LIMIT 2) s) > 1)
        OFFSET 0) AS x (owner, key)
  WHERE x.owner = ANY ($3))SQL",
-     {TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID},
+     {TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, BOOLARRAYOID},
      col::Key1::count,
      kNoDigest,
      kCustomPlan},

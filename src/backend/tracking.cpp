@@ -96,8 +96,8 @@ Tracking read_tracking(const Customer& customer, TrackedScope scope, bool want_i
             const Cell& kind = b.at(r, col::Mark::device_kind);
             const Cell& name = b.at(r, col::Mark::device_name);
             if (!kind.null && !name.null)
-                t.device_keys.push_back(
-                    DeviceKey{std::string(kind.text()), std::string(name.text())});
+                (key.null ? t.device_keys : t.line_device_keys)
+                    .push_back(DeviceKey{std::string(kind.text()), std::string(name.text())});
         }
     });
     if (whole) {
@@ -111,6 +111,7 @@ Tracking read_tracking(const Customer& customer, TrackedScope scope, bool want_i
     }
     t.number_keys.clear();
     t.device_keys.clear();
+    t.line_device_keys.clear();
     return t;
 }
 

@@ -46,7 +46,11 @@ struct Tracking {
     std::string why_full;  // when incremental was asked for but cannot be
     std::int64_t baseline_entries = 0;
     std::vector<std::string> number_keys;  // marked read-number keys
-    std::vector<DeviceKey> device_keys;    // marked devices
+    std::vector<DeviceKey>
+        device_keys;  // devices changed themselves (added, removed, moved, renamed)
+    // Devices marked only through a line of theirs: their other lines matter
+    // only while the key has copies (the duplicate-device rule).
+    std::vector<DeviceKey> line_device_keys;
 };
 
 // Reads tracking for this customer and scope (SPI connected, audit lock
