@@ -15,6 +15,7 @@ maintenance_work_mem = 1GB
 max_wal_size = 16GB
 checkpoint_timeout = 1h
 jit = off
+huge_pages = ${BENCH_HUGE_PAGES:-try}
 CONF
     as_pg "$PG_BINDIR/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w restart >/dev/null
 }
