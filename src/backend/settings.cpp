@@ -13,6 +13,7 @@ namespace numaudit::backend {
 int g_max_memory_mb = 0;
 bool g_notify = true;
 int g_fault_injection = static_cast<int>(FaultInjection::Off);
+int g_incremental_share = kDefaultIncrementalShare;
 
 namespace {
 
@@ -81,6 +82,12 @@ void define_settings() {
         "array argument. The call fails with SQLSTATE 53200.",
         &g_fault_injection, static_cast<int>(FaultInjection::Off), kFaultInjectionOptions,
         PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "numaudit.incremental_share",
+        "Benchmarks only: an incremental audit with more pending changes than its baseline's "
+        "entries divided by this (and than 1000) runs full.",
+        nullptr, &g_incremental_share, kDefaultIncrementalShare, 1, INT_MAX, PGC_SUSET,
+        GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("numaudit");
     if (waiting) {
         int value = 0;

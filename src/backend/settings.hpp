@@ -24,6 +24,14 @@ extern bool g_notify;
 enum class FaultInjection : int { Off, ArgumentAlloc, ArrayArgumentAlloc };
 extern int g_fault_injection;
 
+// numaudit.incremental_share (hidden, superuser, for benchmarks): an
+// incremental audit with more pending marks than the baseline's entries /
+// this (and than 1,000) runs full. The default is the measured crossover
+// (docs/PERFORMANCE.md, "Incremental audits"); test/bench/incremental.sh sets
+// it to 1 to time incremental audits past it.
+constexpr int kDefaultIncrementalShare = 40;
+extern int g_incremental_share;
+
 // Throws std::bad_alloc if numaudit.fault_injection names `point`. Call it
 // where the allocation it stands for is made.
 void fail_allocation_if(FaultInjection point);

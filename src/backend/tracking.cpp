@@ -4,16 +4,17 @@
 #include <optional>
 #include <string_view>
 
+#include "backend/settings.hpp"
 #include "backend/spi.hpp"
 
 namespace numaudit::backend {
 
 namespace {
 
-// More marks than this share of the baseline's entries (and more than the
-// floor) and the audit runs full: re-reading that much by key costs more than
-// the full scan (docs/PERFORMANCE.md, "Incremental audits", the crossover).
-constexpr std::int64_t kIncrementalShare = 40;  // marks <= entries / 40 (measured crossover ~1/30)
+// More marks than a share of the baseline's entries (numaudit.incremental_share,
+// default entries / 40) and than the floor, and the audit runs full:
+// re-reading that much by key costs more than the full scan
+// (docs/PERFORMANCE.md, "Incremental audits", the crossover).
 constexpr std::int64_t kIncrementalFloor = 1000;
 
 }  // namespace
@@ -78,7 +79,8 @@ Tracking read_tracking(const Customer& customer, TrackedScope scope, bool want_i
         t.why_full = "a usage kind changed or a tracked table was truncated since the baseline";
         return t;
     }
-    const std::int64_t limit = std::max(kIncrementalFloor, t.baseline_entries / kIncrementalShare);
+    const std::int64_t limit =
+        std::max(kIncrementalFloor, t.baseline_entries / std::int64_t{g_incremental_share});
     Args marks;
     pg_call([&]() noexcept {
         marks.values[0] = Int64GetDatum(customer.id);

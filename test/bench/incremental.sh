@@ -35,11 +35,12 @@
 #   bash test/bench/incremental.sh            # 1,000,000 numbers
 #   INCR_SIZE=10000 INCR_REPS=2 INCR_LAT_SECS=1 bash test/bench/incremental.sh
 #   INCR_PARTS=tracking bash test/bench/incremental.sh   # the baseline, then 4. only
+#   INCR_PARTS=audits bash test/bench/incremental.sh     # 0.-3. only
 #
 # INCR_PARTS: all (default), or tracking: the committed full audit (the
 # baseline) and 4. (a)-(c), skipping the no-op, the drift and the curve (and
 # the plot): tracking's overhead before and after a change to the triggers,
-# in a few minutes.
+# in a few minutes; or audits: 0.-3. without 4.
 # INCR_OUT (test/bench/results): incremental.csv, incremental.log;
 # INCR_PLOT (INCR_OUT/incremental.png): the curve, by gnuplot.
 # Its own cluster: INCR_PGDIR (/tmp/numaudit-bench-incr), INCR_PGPORT (54372).
@@ -55,7 +56,7 @@ FRACTIONS=${INCR_FRACTIONS:-"0.0001 0.001 0.01 0.03 0.1"}
 LOAD_LINES=${INCR_LOAD_LINES:-100000}
 LAT_SECS=${INCR_LAT_SECS:-10}
 PARTS=${INCR_PARTS:-all}
-case "$PARTS" in all | tracking) ;; *) echo "INCR_PARTS: all or tracking" >&2; exit 2 ;; esac
+case "$PARTS" in all | tracking | audits) ;; *) echo "INCR_PARTS: all, tracking or audits" >&2; exit 2 ;; esac
 OUT=${INCR_OUT:-$BENCH_DIR/results}
 PLOT=${INCR_PLOT:-$OUT/incremental.png}
 PGDIR=${INCR_PGDIR:-/tmp/numaudit-bench-incr}
@@ -111,6 +112,10 @@ audit() {
     # session's first audit, as pg_cron's or a DBA's psql.
     [[ $variant == *_warm ]] && warmup="BEGIN; $sql \\gset w_
 ROLLBACK;"
+    # incremental_forced: incremental whatever the number of marks (the
+    # hidden numaudit.incremental_share at 1), to time it past the point
+    # where numaudit switches to a full audit by itself.
+    [[ $variant == incremental_forced ]] && warmup="SET numaudit.incremental_share = 1;"
     out=$(psql_ -qAt <<SQL
 SET client_min_messages = warning;
 $warmup
@@ -155,10 +160,10 @@ rebaseline() {  # a committed incremental audit consumes the marks
 t=$(date +%s.%N)
 log "baseline: full audit (committed) of the loaded inventory: $(q "SELECT count(*) FROM numaudit.run('$CUST', 'customer')") rows in $(secs_since "$t") s"
 settle
-log "tracking: $(q "SELECT format('%s %s entries=%s pending=%s next=%s', customer, scope, b.entries, pending, next_audit)
+log "tracking: $(q "SELECT format('%s %s entries=%s pending=%s next=%s', t.customer, t.scope, b.entries, t.pending, t.next_audit)
                    FROM numaudit.tracking t LEFT JOIN numaudit.baseline b ON b.run_id = t.baseline_run_id
-                  WHERE scope = 'customer'" 2>/dev/null || q "SELECT * FROM numaudit.baseline")"
-if [ "$PARTS" = all ]; then
+                  WHERE t.scope = 'customer'")"
+if [ "$PARTS" != tracking ]; then
 for rep in $(seq 1 "$REPS"); do
     c=$([ "$rep" = 1 ] && echo 1 || echo 0)
     audit noop noop full "$rep" "$RUN_FULL" "$c"
@@ -177,8 +182,9 @@ for rep in $(seq 1 "$REPS"); do
     audit drift5 drift5 set_based_sql "$rep" "$RUN_SQL" "$c"
     audit drift5 drift5 full "$rep" "$RUN_FULL" "$c"
     audit drift5 drift5 incremental_warm "$rep" "$RUN_INCR"
+    audit drift5 drift5 incremental_forced "$rep" "$RUN_INCR" "$c"
 done
-same_inventory drift5 full incremental set_based_sql
+same_inventory drift5 full incremental set_based_sql incremental_forced
 rebaseline
 
 # --- 1., 3. the curve ---------------------------------------------------------
@@ -199,13 +205,15 @@ for f in $FRACTIONS; do
             audit curve "$f" full "$rep" "$RUN_FULL" "$c"
         fi
         audit curve "$f" incremental_warm "$rep" "$RUN_INCR"
+        audit curve "$f" incremental_forced "$rep" "$RUN_INCR" "$c"
     done
-    same_inventory "curve $f" full incremental
+    same_inventory "curve $f" full incremental incremental_forced
     rebaseline
 done
 rm -f "$OUT"/.md5.*
-fi  # PARTS = all
+fi  # PARTS != tracking
 
+if [ "$PARTS" != audits ]; then
 # --- 4a. bulk load of device lines --------------------------------------------
 COPYFILE=$PGDIR/stage.copy
 q "DROP TABLE IF EXISTS bench.stage;
@@ -319,9 +327,10 @@ END
 \$\$;
 SELECT format('$SIZE,uses,uses,-,1,%s,ms,-,-,%s', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 3), count(*)) FROM t;
 SQL
+fi  # PARTS != audits
 
 # --- the tables ---------------------------------------------------------------------
-[ "$PARTS" = all ] || PLOT=/dev/null
+[ "$PARTS" != tracking ] || PLOT=/dev/null
 bash "$BENCH_DIR/incremental_report.sh" "$CSV" "$PLOT" | tee -a "$OUT/incremental.log"
 if [ "$FAILED" != 0 ]; then
     log "incremental: FAILED (an incremental audit left another inventory than the full one)"
