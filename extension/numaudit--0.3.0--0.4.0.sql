@@ -188,10 +188,13 @@ ALTER TABLE numaudit.audit_run
 -- customers with a baseline, so that a customer without one costs no key
 -- set; per: how many keys each of those got).
 -- Keyed marks for a customer with a baseline, as long as the statement
--- touches no more keys than the customer had entries at its baseline (at
--- least 100); otherwise one whole mark: the next audit of that customer is
--- full, which is cheaper then anyway. Rows of customers without a baseline
--- are kept too: an audit establishing the first baseline may be running.
+-- touches no more of its keys than greatest(1000, entries / 40), entries the
+-- larger of its baselines' (bigint division): the bound at which an
+-- incremental audit runs full anyway (tracking.cpp, kIncrementalFloor and
+-- kIncrementalShare; keep the two equal). Otherwise one whole mark: the next
+-- audit of that customer is full, which it would be with the keys too.
+-- Customers without a baseline get one whole mark: an audit establishing the
+-- first baseline may be running.
 -- The same tail in every trigger, written out: a helper taking the marks as
 -- arrays cost a function call, the arrays built and unnested again, and the
 -- helper's own SET search_path on every statement (docs/PERFORMANCE.md,
@@ -271,11 +274,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -316,11 +319,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -363,11 +366,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -424,11 +427,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -465,11 +468,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -506,11 +509,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -552,11 +555,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -585,11 +588,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -621,11 +624,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -668,11 +671,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -701,11 +704,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -737,11 +740,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());

@@ -13,6 +13,9 @@ namespace {
 // More marks than this share of the baseline's entries (and more than the
 // floor) and the audit runs full: re-reading that much by key costs more than
 // the full scan (docs/PERFORMANCE.md, "Incremental audits", the crossover).
+// The tracking triggers (numaudit--0.3.0--0.4.0.sql) write one whole mark
+// instead of a statement's keys beyond greatest(1000, entries / 40): keep
+// both constants equal to the numbers there.
 constexpr std::int64_t kIncrementalShare = 40;  // marks <= entries / 40 (measured crossover ~1/30)
 constexpr std::int64_t kIncrementalFloor = 1000;
 
