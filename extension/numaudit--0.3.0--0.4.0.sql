@@ -186,7 +186,15 @@ ALTER TABLE numaudit.audit_run
 -- tables (the CTE r: one row per changed row and side; c: its customers,
 -- with their baseline's entries, NULL without a baseline; m: the distinct marks of the
 -- customers with a baseline, so that a customer without one costs no key
--- set; per: how many keys each of those got).
+-- set; per: how many keys each of those got). device_line's trigger finds
+-- the customers from the statement's distinct devices first (dev: one probe
+-- per device, not per line), joins the lines back only for customers with a
+-- baseline (k), counts their distinct keys without keeping them (per), and
+-- builds the keys again only for the customers within the bound (ok): a
+-- bulk load beyond it writes one whole mark and keeps no key set. A customer
+-- with more distinct device keys (kind, name) in the statement than the
+-- bound has more keys too (each brings its lines' own): its lines are not
+-- joined back at all.
 -- Keyed marks for a customer with a baseline, as long as the statement
 -- touches no more of its keys than greatest(1000, entries / 40), entries the
 -- larger of its baselines' (bigint division): the bound at which an
@@ -238,139 +246,188 @@ CREATE FUNCTION numaudit._track_device_line()
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        WITH r AS (
-            SELECT coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
-                   left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+        WITH ids AS (
+            SELECT DISTINCT l.device_id FROM new_rows l),
+        dev AS (
+            SELECT i.device_id,
+                   coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
                    coalesce(d.kind, g.device_kind) AS device_kind,
-                   coalesce(d.name, g.device_name) AS device_name,
-                   l.device_id AS device_id
-               FROM new_rows l
-               LEFT JOIN numaudit.device d ON d.id = l.device_id
-               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-               -- A device deleted earlier in this transaction: its customer and
-               -- key, from the key mark its delete left (with its id). Only
-               -- when the device row is gone (a one-time filter, not a call
-               -- per line).
-               LEFT JOIN LATERAL (
-                   SELECT p.customer_id, p.device_kind, p.device_name
-                     FROM numaudit.pending_change p
-                    WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
-                      AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
-                    LIMIT 1) g ON true),
+                   coalesce(d.name, g.device_name) AS device_name
+              FROM ids i
+              LEFT JOIN numaudit.device d ON d.id = i.device_id
+              LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+              -- A device deleted earlier in this transaction: its customer and
+              -- key, from the key mark its delete left (with its id). Only
+              -- when the device row is gone (a one-time filter, not a call
+              -- per device).
+              LEFT JOIN LATERAL (
+                  SELECT p.customer_id, p.device_kind, p.device_name
+                    FROM numaudit.pending_change p
+                   WHERE d.id IS NULL AND p.device_id = i.device_id AND p.customer_id IS NOT NULL
+                     AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
+                   LIMIT 1) g ON true),
         c AS (
-            SELECT r.customer_id,
+            SELECT x.customer_id, count(*) AS device_keys,
                    (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = r.customer_id) AS entries
-              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
-        m AS (
-            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
-                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
-             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+                     WHERE b.customer_id = x.customer_id) AS entries
+              FROM (SELECT DISTINCT dev.customer_id, dev.device_kind, dev.device_name
+                      FROM dev WHERE dev.customer_id IS NOT NULL) x
+             GROUP BY x.customer_id),
+        -- Each device key brings at least one key of its own: more device
+        -- keys than the bound, and the lines need not be looked at.
+        k AS (
+            SELECT dev.customer_id, dev.device_id, dev.device_kind, dev.device_name
+              FROM dev LEFT JOIN c ON c.customer_id = dev.customer_id
+             WHERE dev.customer_id IS NULL
+                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 40))),
         per AS (
-            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT x.customer_id, count(*) AS n
+              FROM (SELECT DISTINCT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60), k.device_kind,
+                           k.device_name, CASE WHEN k.customer_id IS NULL THEN l.device_id END
+                      FROM k JOIN new_rows l ON l.device_id = k.device_id) x (customer_id)
+             GROUP BY x.customer_id),
+        ok AS (
+            SELECT per.customer_id FROM per LEFT JOIN c ON c.customer_id = per.customer_id
+             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40))
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
-        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
-          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-                 LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
+        SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+               CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END, false
+          FROM (SELECT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+                       k.device_kind, k.device_name, l.device_id
+                  FROM k JOIN ok ON k.customer_id IS NOT DISTINCT FROM ok.customer_id
+                  JOIN new_rows l ON l.device_id = k.device_id) r
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
+         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 40)
+                OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSIF TG_OP = 'DELETE' THEN
-        WITH r AS (
-            SELECT coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
-                   left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+        WITH ids AS (
+            SELECT DISTINCT l.device_id FROM old_rows l),
+        dev AS (
+            SELECT i.device_id,
+                   coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
                    coalesce(d.kind, g.device_kind) AS device_kind,
-                   coalesce(d.name, g.device_name) AS device_name,
-                   l.device_id AS device_id
-               FROM old_rows l
-               LEFT JOIN numaudit.device d ON d.id = l.device_id
-               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-               -- A device deleted earlier in this transaction: its customer and
-               -- key, from the key mark its delete left (with its id). Only
-               -- when the device row is gone (a one-time filter, not a call
-               -- per line).
-               LEFT JOIN LATERAL (
-                   SELECT p.customer_id, p.device_kind, p.device_name
-                     FROM numaudit.pending_change p
-                    WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
-                      AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
-                    LIMIT 1) g ON true),
+                   coalesce(d.name, g.device_name) AS device_name
+              FROM ids i
+              LEFT JOIN numaudit.device d ON d.id = i.device_id
+              LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+              -- A device deleted earlier in this transaction: its customer and
+              -- key, from the key mark its delete left (with its id). Only
+              -- when the device row is gone (a one-time filter, not a call
+              -- per device).
+              LEFT JOIN LATERAL (
+                  SELECT p.customer_id, p.device_kind, p.device_name
+                    FROM numaudit.pending_change p
+                   WHERE d.id IS NULL AND p.device_id = i.device_id AND p.customer_id IS NOT NULL
+                     AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
+                   LIMIT 1) g ON true),
         c AS (
-            SELECT r.customer_id,
+            SELECT x.customer_id, count(*) AS device_keys,
                    (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = r.customer_id) AS entries
-              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
-        m AS (
-            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
-                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
-             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+                     WHERE b.customer_id = x.customer_id) AS entries
+              FROM (SELECT DISTINCT dev.customer_id, dev.device_kind, dev.device_name
+                      FROM dev WHERE dev.customer_id IS NOT NULL) x
+             GROUP BY x.customer_id),
+        -- Each device key brings at least one key of its own: more device
+        -- keys than the bound, and the lines need not be looked at.
+        k AS (
+            SELECT dev.customer_id, dev.device_id, dev.device_kind, dev.device_name
+              FROM dev LEFT JOIN c ON c.customer_id = dev.customer_id
+             WHERE dev.customer_id IS NULL
+                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 40))),
         per AS (
-            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT x.customer_id, count(*) AS n
+              FROM (SELECT DISTINCT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60), k.device_kind,
+                           k.device_name, CASE WHEN k.customer_id IS NULL THEN l.device_id END
+                      FROM k JOIN old_rows l ON l.device_id = k.device_id) x (customer_id)
+             GROUP BY x.customer_id),
+        ok AS (
+            SELECT per.customer_id FROM per LEFT JOIN c ON c.customer_id = per.customer_id
+             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40))
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
-        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
-          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-                 LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
+        SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+               CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END, false
+          FROM (SELECT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+                       k.device_kind, k.device_name, l.device_id
+                  FROM k JOIN ok ON k.customer_id IS NOT DISTINCT FROM ok.customer_id
+                  JOIN old_rows l ON l.device_id = k.device_id) r
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
+         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 40)
+                OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSE
-        WITH r AS (
-            SELECT coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
-                   left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+        WITH ids AS (
+            SELECT o.device_id FROM old_rows o
+            UNION
+            SELECT n.device_id FROM new_rows n),
+        dev AS (
+            SELECT i.device_id,
+                   coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
                    coalesce(d.kind, g.device_kind) AS device_kind,
-                   coalesce(d.name, g.device_name) AS device_name,
-                   l.device_id AS device_id
-               FROM (SELECT o.device_id, o.pattern FROM old_rows o
-                     UNION ALL
-                     SELECT n.device_id, n.pattern FROM new_rows n) l
-               LEFT JOIN numaudit.device d ON d.id = l.device_id
-               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-               -- A device deleted earlier in this transaction: its customer and
-               -- key, from the key mark its delete left (with its id). Only
-               -- when the device row is gone (a one-time filter, not a call
-               -- per line).
-               LEFT JOIN LATERAL (
-                   SELECT p.customer_id, p.device_kind, p.device_name
-                     FROM numaudit.pending_change p
-                    WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
-                      AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
-                    LIMIT 1) g ON true),
+                   coalesce(d.name, g.device_name) AS device_name
+              FROM ids i
+              LEFT JOIN numaudit.device d ON d.id = i.device_id
+              LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+              -- A device deleted earlier in this transaction: its customer and
+              -- key, from the key mark its delete left (with its id). Only
+              -- when the device row is gone (a one-time filter, not a call
+              -- per device).
+              LEFT JOIN LATERAL (
+                  SELECT p.customer_id, p.device_kind, p.device_name
+                    FROM numaudit.pending_change p
+                   WHERE d.id IS NULL AND p.device_id = i.device_id AND p.customer_id IS NOT NULL
+                     AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
+                   LIMIT 1) g ON true),
         c AS (
-            SELECT r.customer_id,
+            SELECT x.customer_id, count(*) AS device_keys,
                    (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = r.customer_id) AS entries
-              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
-        m AS (
-            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
-                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
-             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+                     WHERE b.customer_id = x.customer_id) AS entries
+              FROM (SELECT DISTINCT dev.customer_id, dev.device_kind, dev.device_name
+                      FROM dev WHERE dev.customer_id IS NOT NULL) x
+             GROUP BY x.customer_id),
+        -- Each device key brings at least one key of its own: more device
+        -- keys than the bound, and the lines need not be looked at.
+        k AS (
+            SELECT dev.customer_id, dev.device_id, dev.device_kind, dev.device_name
+              FROM dev LEFT JOIN c ON c.customer_id = dev.customer_id
+             WHERE dev.customer_id IS NULL
+                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 40))),
         per AS (
-            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT x.customer_id, count(*) AS n
+              FROM (SELECT DISTINCT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60), k.device_kind,
+                           k.device_name, CASE WHEN k.customer_id IS NULL THEN l.device_id END
+                      FROM k JOIN (SELECT o.device_id, o.pattern FROM old_rows o
+                               UNION ALL
+                               SELECT n.device_id, n.pattern FROM new_rows n) l ON l.device_id = k.device_id) x (customer_id)
+             GROUP BY x.customer_id),
+        ok AS (
+            SELECT per.customer_id FROM per LEFT JOIN c ON c.customer_id = per.customer_id
+             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40))
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
-        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
-          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-                 LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
+        SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+               CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END, false
+          FROM (SELECT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+                       k.device_kind, k.device_name, l.device_id
+                  FROM k JOIN ok ON k.customer_id IS NOT DISTINCT FROM ok.customer_id
+                  JOIN (SELECT o.device_id, o.pattern FROM old_rows o
+                               UNION ALL
+                               SELECT n.device_id, n.pattern FROM new_rows n) l ON l.device_id = k.device_id) r
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
+         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 40)
+                OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
