@@ -186,12 +186,23 @@ ALTER TABLE numaudit.audit_run
 -- tables (the CTE r: one row per changed row and side; c: its customers,
 -- with their baseline's entries, NULL without a baseline; m: the distinct marks of the
 -- customers with a baseline, so that a customer without one costs no key
--- set; per: how many keys each of those got).
+-- set; per: how many keys each of those got). device_line's trigger finds
+-- the customers from the statement's distinct devices first (dev: one probe
+-- per device, not per line), joins the lines back only for customers with a
+-- baseline (k), counts their distinct keys without keeping them (per), and
+-- builds the keys again only for the customers within the bound (ok): a
+-- bulk load beyond it writes one whole mark and keeps no key set. A customer
+-- with more distinct device keys (kind, name) in the statement than the
+-- bound has more keys too (each brings its lines' own): its lines are not
+-- joined back at all.
 -- Keyed marks for a customer with a baseline, as long as the statement
--- touches no more keys than the customer had entries at its baseline (at
--- least 100); otherwise one whole mark: the next audit of that customer is
--- full, which is cheaper then anyway. Rows of customers without a baseline
--- are kept too: an audit establishing the first baseline may be running.
+-- touches no more of its keys than greatest(1000, entries / 20), entries the
+-- larger of its baselines' (bigint division): the bound at which an
+-- incremental audit runs full anyway (tracking.cpp, kIncrementalFloor and
+-- kDefaultIncrementalShare in settings.hpp; keep the two equal). Otherwise one whole mark: the next
+-- audit of that customer is full, which it would be with the keys too.
+-- Customers without a baseline get one whole mark: an audit establishing the
+-- first baseline may be running.
 -- The same tail in every trigger, written out: a helper taking the marks as
 -- arrays cost a function call, the arrays built and unnested again, and the
 -- helper's own SET search_path on every statement (docs/PERFORMANCE.md,
@@ -235,139 +246,188 @@ CREATE FUNCTION numaudit._track_device_line()
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        WITH r AS (
-            SELECT coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
-                   left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+        WITH ids AS (
+            SELECT DISTINCT l.device_id FROM new_rows l),
+        dev AS (
+            SELECT i.device_id,
+                   coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
                    coalesce(d.kind, g.device_kind) AS device_kind,
-                   coalesce(d.name, g.device_name) AS device_name,
-                   l.device_id AS device_id
-               FROM new_rows l
-               LEFT JOIN numaudit.device d ON d.id = l.device_id
-               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-               -- A device deleted earlier in this transaction: its customer and
-               -- key, from the key mark its delete left (with its id). Only
-               -- when the device row is gone (a one-time filter, not a call
-               -- per line).
-               LEFT JOIN LATERAL (
-                   SELECT p.customer_id, p.device_kind, p.device_name
-                     FROM numaudit.pending_change p
-                    WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
-                      AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
-                    LIMIT 1) g ON true),
+                   coalesce(d.name, g.device_name) AS device_name
+              FROM ids i
+              LEFT JOIN numaudit.device d ON d.id = i.device_id
+              LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+              -- A device deleted earlier in this transaction: its customer and
+              -- key, from the key mark its delete left (with its id). Only
+              -- when the device row is gone (a one-time filter, not a call
+              -- per device).
+              LEFT JOIN LATERAL (
+                  SELECT p.customer_id, p.device_kind, p.device_name
+                    FROM numaudit.pending_change p
+                   WHERE d.id IS NULL AND p.device_id = i.device_id AND p.customer_id IS NOT NULL
+                     AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
+                   LIMIT 1) g ON true),
         c AS (
-            SELECT r.customer_id,
+            SELECT x.customer_id, count(*) AS device_keys,
                    (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = r.customer_id) AS entries
-              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
-        m AS (
-            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
-                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
-             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+                     WHERE b.customer_id = x.customer_id) AS entries
+              FROM (SELECT DISTINCT dev.customer_id, dev.device_kind, dev.device_name
+                      FROM dev WHERE dev.customer_id IS NOT NULL) x
+             GROUP BY x.customer_id),
+        -- Each device key brings at least one key of its own: more device
+        -- keys than the bound, and the lines need not be looked at.
+        k AS (
+            SELECT dev.customer_id, dev.device_id, dev.device_kind, dev.device_name
+              FROM dev LEFT JOIN c ON c.customer_id = dev.customer_id
+             WHERE dev.customer_id IS NULL
+                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 20))),
         per AS (
-            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT x.customer_id, count(*) AS n
+              FROM (SELECT DISTINCT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60), k.device_kind,
+                           k.device_name, CASE WHEN k.customer_id IS NULL THEN l.device_id END
+                      FROM k JOIN new_rows l ON l.device_id = k.device_id) x (customer_id)
+             GROUP BY x.customer_id),
+        ok AS (
+            SELECT per.customer_id FROM per LEFT JOIN c ON c.customer_id = per.customer_id
+             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20))
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
-        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
-          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-                 LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+               CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END, false
+          FROM (SELECT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+                       k.device_kind, k.device_name, l.device_id
+                  FROM k JOIN ok ON k.customer_id IS NOT DISTINCT FROM ok.customer_id
+                  JOIN new_rows l ON l.device_id = k.device_id) r
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 20)
+                OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSIF TG_OP = 'DELETE' THEN
-        WITH r AS (
-            SELECT coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
-                   left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+        WITH ids AS (
+            SELECT DISTINCT l.device_id FROM old_rows l),
+        dev AS (
+            SELECT i.device_id,
+                   coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
                    coalesce(d.kind, g.device_kind) AS device_kind,
-                   coalesce(d.name, g.device_name) AS device_name,
-                   l.device_id AS device_id
-               FROM old_rows l
-               LEFT JOIN numaudit.device d ON d.id = l.device_id
-               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-               -- A device deleted earlier in this transaction: its customer and
-               -- key, from the key mark its delete left (with its id). Only
-               -- when the device row is gone (a one-time filter, not a call
-               -- per line).
-               LEFT JOIN LATERAL (
-                   SELECT p.customer_id, p.device_kind, p.device_name
-                     FROM numaudit.pending_change p
-                    WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
-                      AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
-                    LIMIT 1) g ON true),
+                   coalesce(d.name, g.device_name) AS device_name
+              FROM ids i
+              LEFT JOIN numaudit.device d ON d.id = i.device_id
+              LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+              -- A device deleted earlier in this transaction: its customer and
+              -- key, from the key mark its delete left (with its id). Only
+              -- when the device row is gone (a one-time filter, not a call
+              -- per device).
+              LEFT JOIN LATERAL (
+                  SELECT p.customer_id, p.device_kind, p.device_name
+                    FROM numaudit.pending_change p
+                   WHERE d.id IS NULL AND p.device_id = i.device_id AND p.customer_id IS NOT NULL
+                     AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
+                   LIMIT 1) g ON true),
         c AS (
-            SELECT r.customer_id,
+            SELECT x.customer_id, count(*) AS device_keys,
                    (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = r.customer_id) AS entries
-              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
-        m AS (
-            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
-                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
-             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+                     WHERE b.customer_id = x.customer_id) AS entries
+              FROM (SELECT DISTINCT dev.customer_id, dev.device_kind, dev.device_name
+                      FROM dev WHERE dev.customer_id IS NOT NULL) x
+             GROUP BY x.customer_id),
+        -- Each device key brings at least one key of its own: more device
+        -- keys than the bound, and the lines need not be looked at.
+        k AS (
+            SELECT dev.customer_id, dev.device_id, dev.device_kind, dev.device_name
+              FROM dev LEFT JOIN c ON c.customer_id = dev.customer_id
+             WHERE dev.customer_id IS NULL
+                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 20))),
         per AS (
-            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT x.customer_id, count(*) AS n
+              FROM (SELECT DISTINCT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60), k.device_kind,
+                           k.device_name, CASE WHEN k.customer_id IS NULL THEN l.device_id END
+                      FROM k JOIN old_rows l ON l.device_id = k.device_id) x (customer_id)
+             GROUP BY x.customer_id),
+        ok AS (
+            SELECT per.customer_id FROM per LEFT JOIN c ON c.customer_id = per.customer_id
+             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20))
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
-        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
-          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-                 LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+               CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END, false
+          FROM (SELECT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+                       k.device_kind, k.device_name, l.device_id
+                  FROM k JOIN ok ON k.customer_id IS NOT DISTINCT FROM ok.customer_id
+                  JOIN old_rows l ON l.device_id = k.device_id) r
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 20)
+                OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
     ELSE
-        WITH r AS (
-            SELECT coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
-                   left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+        WITH ids AS (
+            SELECT o.device_id FROM old_rows o
+            UNION
+            SELECT n.device_id FROM new_rows n),
+        dev AS (
+            SELECT i.device_id,
+                   coalesce(numaudit._customer_of(h.kind, h.id, h.parent_id), g.customer_id) AS customer_id,
                    coalesce(d.kind, g.device_kind) AS device_kind,
-                   coalesce(d.name, g.device_name) AS device_name,
-                   l.device_id AS device_id
-               FROM (SELECT o.device_id, o.pattern FROM old_rows o
-                     UNION ALL
-                     SELECT n.device_id, n.pattern FROM new_rows n) l
-               LEFT JOIN numaudit.device d ON d.id = l.device_id
-               LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
-               -- A device deleted earlier in this transaction: its customer and
-               -- key, from the key mark its delete left (with its id). Only
-               -- when the device row is gone (a one-time filter, not a call
-               -- per line).
-               LEFT JOIN LATERAL (
-                   SELECT p.customer_id, p.device_kind, p.device_name
-                     FROM numaudit.pending_change p
-                    WHERE d.id IS NULL AND p.device_id = l.device_id AND p.customer_id IS NOT NULL
-                      AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
-                    LIMIT 1) g ON true),
+                   coalesce(d.name, g.device_name) AS device_name
+              FROM ids i
+              LEFT JOIN numaudit.device d ON d.id = i.device_id
+              LEFT JOIN numaudit.hierarchy h ON h.id = d.hierarchy_id
+              -- A device deleted earlier in this transaction: its customer and
+              -- key, from the key mark its delete left (with its id). Only
+              -- when the device row is gone (a one-time filter, not a call
+              -- per device).
+              LEFT JOIN LATERAL (
+                  SELECT p.customer_id, p.device_kind, p.device_name
+                    FROM numaudit.pending_change p
+                   WHERE d.id IS NULL AND p.device_id = i.device_id AND p.customer_id IS NOT NULL
+                     AND p.number_key IS NULL AND p.xact = pg_current_xact_id()
+                   LIMIT 1) g ON true),
         c AS (
-            SELECT r.customer_id,
+            SELECT x.customer_id, count(*) AS device_keys,
                    (SELECT max(b.entries) FROM numaudit.baseline b
-                     WHERE b.customer_id = r.customer_id) AS entries
-              FROM r WHERE r.customer_id IS NOT NULL GROUP BY r.customer_id),
-        m AS (
-            SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
-                   CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END AS device_id
-              FROM r LEFT JOIN c ON c.customer_id = r.customer_id
-             WHERE (r.customer_id IS NULL AND r.device_id IS NOT NULL) OR c.entries IS NOT NULL),
+                     WHERE b.customer_id = x.customer_id) AS entries
+              FROM (SELECT DISTINCT dev.customer_id, dev.device_kind, dev.device_name
+                      FROM dev WHERE dev.customer_id IS NOT NULL) x
+             GROUP BY x.customer_id),
+        -- Each device key brings at least one key of its own: more device
+        -- keys than the bound, and the lines need not be looked at.
+        k AS (
+            SELECT dev.customer_id, dev.device_id, dev.device_kind, dev.device_name
+              FROM dev LEFT JOIN c ON c.customer_id = dev.customer_id
+             WHERE dev.customer_id IS NULL
+                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 20))),
         per AS (
-            SELECT m.customer_id, count(*) AS n FROM m WHERE m.customer_id IS NOT NULL GROUP BY m.customer_id)
+            SELECT x.customer_id, count(*) AS n
+              FROM (SELECT DISTINCT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60), k.device_kind,
+                           k.device_name, CASE WHEN k.customer_id IS NULL THEN l.device_id END
+                      FROM k JOIN (SELECT o.device_id, o.pattern FROM old_rows o
+                               UNION ALL
+                               SELECT n.device_id, n.pattern FROM new_rows n) l ON l.device_id = k.device_id) x (customer_id)
+             GROUP BY x.customer_id),
+        ok AS (
+            SELECT per.customer_id FROM per LEFT JOIN c ON c.customer_id = per.customer_id
+             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20))
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
-        SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
-          FROM m LEFT JOIN per ON per.customer_id = m.customer_id
-                 LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+        SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
+               CASE WHEN r.customer_id IS NULL OR r.number_key IS NULL THEN r.device_id END, false
+          FROM (SELECT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60) AS number_key,
+                       k.device_kind, k.device_name, l.device_id
+                  FROM k JOIN ok ON k.customer_id IS NOT DISTINCT FROM ok.customer_id
+                  JOIN (SELECT o.device_id, o.pattern FROM old_rows o
+                               UNION ALL
+                               SELECT n.device_id, n.pattern FROM new_rows n) l ON l.device_id = k.device_id) r
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 20)
+                OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -424,11 +484,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -465,11 +525,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -506,11 +566,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -552,11 +612,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -585,11 +645,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -621,11 +681,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -668,11 +728,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -701,11 +761,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -737,11 +797,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(c.entries, 100)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(c.entries, 100))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -1162,7 +1222,7 @@ COMMENT ON COLUMN numaudit.tracking.baseline_run_id IS 'The audit_run of its bas
 COMMENT ON COLUMN numaudit.tracking.baseline_mode IS 'Whether that run was full or incremental.';
 COMMENT ON COLUMN numaudit.tracking.baseline_at IS 'When the baseline was taken.';
 COMMENT ON COLUMN numaudit.tracking.pending IS 'Change marks this scope has not consumed yet (what its next incremental audit re-checks).';
-COMMENT ON COLUMN numaudit.tracking.next_audit IS 'incremental, or full and why (no baseline; a usage kind changed or a table was truncated; the customer''s tree or settings changed, or too many changes at once). An incremental audit with more marks than a 40th of the customer''s entries (and over 1,000) also runs full.';
+COMMENT ON COLUMN numaudit.tracking.next_audit IS 'incremental, or full and why (no baseline; a usage kind changed or a table was truncated; the customer''s tree or settings changed, or too many changes at once). An incremental audit with more marks than a 20th of the customer''s entries (and over 1,000) also runs full.';
 COMMENT ON FUNCTION numaudit._track_whole(bigint[]) IS 'Internal to change tracking, not part of the contract: a whole mark for each of these customers.';
 COMMENT ON FUNCTION numaudit._customer_of(text, bigint, bigint) IS 'Internal to change tracking, not part of the contract: the customer of an owner node (itself, or its parent for a site).';
 COMMENT ON FUNCTION numaudit._track_device_line() IS 'Tracking trigger of device_line (statement level, fires always): marks the old and new read number with the device''s key.';

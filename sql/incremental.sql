@@ -407,3 +407,65 @@ INSERT INTO numaudit.service (id, hierarchy_id, cluster, kind, name, pattern) VA
 SELECT internal_number, action FROM numaudit.run('Globex', 'customer') WHERE internal_number LIKE '730_';
 SELECT internal_number, rank() OVER (ORDER BY id) AS id_rank
   FROM numaudit.number WHERE hierarchy_id = 7 AND internal_number LIKE '730_' ORDER BY id;
+-- The bound of one statement: keyed marks as long as it touches no more keys
+-- of a customer than the audit's own switch to full (max(1,000, entries at
+-- the baseline / 20), kDefaultIncrementalShare); more, and one whole mark (its
+-- keys would only make the next audit full). Globex has a baseline with few
+-- entries: its bound is 1,000.
+\set stmt_marks 'SELECT count(*) AS marks, count(*) FILTER (WHERE p.whole) AS whole, count(p.number_key) AS keyed FROM numaudit.pending_change p WHERE p.customer_id = 7 AND p.xact = pg_current_xact_id();'
+SELECT scope, entries, greatest(1000, entries / 20) AS bound FROM numaudit.baseline WHERE customer_id = 7 ORDER BY scope;
+BEGIN;
+INSERT INTO numaudit.device_line (device_id, line_index, pattern)
+SELECT 30, 100 + i, (800000 + i)::text FROM generate_series(1, 1000) AS i;
+:stmt_marks
+ROLLBACK;
+BEGIN;
+INSERT INTO numaudit.device_line (device_id, line_index, pattern)
+SELECT 30, 100 + i, (800000 + i)::text FROM generate_series(1, 1001) AS i;
+:stmt_marks
+ROLLBACK;
+-- Keys, not rows: 1,001 lines of 1,000 numbers (two lines share one) are 1,000 keys.
+BEGIN;
+INSERT INTO numaudit.device_line (device_id, line_index, pattern)
+SELECT 30, 100 + i, (800000 + least(i, 1000))::text FROM generate_series(1, 1001) AS i;
+:stmt_marks
+ROLLBACK;
+-- An update marks the old and the new number: 501 lines changed are 1,002 keys.
+BEGIN;
+INSERT INTO numaudit.device_line (device_id, line_index, pattern)
+SELECT 30, 100 + i, (800000 + i)::text FROM generate_series(1, 501) AS i;
+UPDATE numaudit.device_line SET pattern = '9' || pattern WHERE device_id = 30 AND line_index > 100;
+:stmt_marks
+ROLLBACK;
+-- Entries: the same bound.
+BEGIN;
+INSERT INTO numaudit.number (hierarchy_id, internal_number)
+SELECT 8, (810000 + i)::text FROM generate_series(1, 1000) AS i;
+:stmt_marks
+INSERT INTO numaudit.number (hierarchy_id, internal_number)
+SELECT 8, (820000 + i)::text FROM generate_series(1, 1001) AS i;
+:stmt_marks
+ROLLBACK;
+-- A baseline of 80,000 entries: the bound is 4,000.
+BEGIN;
+UPDATE numaudit.baseline SET entries = 80000 WHERE customer_id = 7;
+INSERT INTO numaudit.device_line (device_id, line_index, pattern)
+SELECT 30, 100 + i, (800000 + i)::text FROM generate_series(1, 4000) AS i;
+:stmt_marks
+INSERT INTO numaudit.device_line (device_id, line_index, pattern)
+SELECT 30, 5000 + i, (830000 + i)::text FROM generate_series(1, 4001) AS i;
+:stmt_marks
+ROLLBACK;
+-- Lines of more device keys than the bound: more keys too, found from the
+-- devices alone (1,001 devices, written in two statements within the bound,
+-- then one line each in one statement).
+BEGIN;
+INSERT INTO numaudit.device (id, hierarchy_id, cluster, kind, name)
+SELECT 1000 + i, 8, 'CL1', 'phone', 'SEP-BOUND-' || i FROM generate_series(1, 500) AS i;
+INSERT INTO numaudit.device (id, hierarchy_id, cluster, kind, name)
+SELECT 1000 + i, 8, 'CL1', 'phone', 'SEP-BOUND-' || i FROM generate_series(501, 1001) AS i;
+:stmt_marks
+INSERT INTO numaudit.device_line (device_id, line_index, pattern)
+SELECT 1000 + i, 1, (840000 + i)::text FROM generate_series(1, 1001) AS i;
+:stmt_marks
+ROLLBACK;

@@ -12,9 +12,13 @@ namespace numaudit::backend {
 namespace {
 
 // More marks than a share of the baseline's entries (numaudit.incremental_share,
-// default entries / 40) and than the floor, and the audit runs full:
+// default entries / 20) and than the floor, and the audit runs full:
 // re-reading that much by key costs more than the full scan
 // (docs/PERFORMANCE.md, "Incremental audits", the crossover).
+// The tracking triggers (numaudit--0.3.0--0.4.0.sql) write one whole mark
+// instead of a statement's keys beyond greatest(1000, entries / 20): keep
+// kDefaultIncrementalShare (settings.hpp) and the floor equal to the numbers
+// there.
 constexpr std::int64_t kIncrementalFloor = 1000;
 
 }  // namespace
