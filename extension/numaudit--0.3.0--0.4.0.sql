@@ -196,11 +196,14 @@ ALTER TABLE numaudit.audit_run
 -- bound has more keys too (each brings its lines' own): its lines are not
 -- joined back at all.
 -- Keyed marks for a customer with a baseline, as long as the statement
--- touches no more of its keys than greatest(1000, entries / 20), entries the
--- larger of its baselines' (bigint division): the bound at which an
--- incremental audit runs full anyway (tracking.cpp, kIncrementalFloor and
--- kDefaultIncrementalShare in settings.hpp; keep the two equal). Otherwise one whole mark: the next
--- audit of that customer is full, which it would be with the keys too.
+-- touches no more of its keys than greatest(1000, entries / 40), entries the
+-- larger of its baselines' (bigint division): half the share at which an
+-- incremental audit runs full (tracking.cpp, kIncrementalFloor and
+-- kDefaultIncrementalShare = 20 in settings.hpp). Otherwise one whole mark:
+-- the next audit of that customer is full. A statement that large is a bulk
+-- change, and at the lower bound a bulk load's distinct device keys alone
+-- exceed it (no key set built: docs/PERFORMANCE.md, "Tracking on bulk loads");
+-- smaller statements add up to the audit's own switch.
 -- Customers without a baseline get one whole mark: an audit establishing the
 -- first baseline may be running.
 -- The same tail in every trigger, written out: a helper taking the marks as
@@ -279,7 +282,7 @@ BEGIN
             SELECT dev.customer_id, dev.device_id, dev.device_kind, dev.device_name
               FROM dev LEFT JOIN c ON c.customer_id = dev.customer_id
              WHERE dev.customer_id IS NULL
-                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 20))),
+                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 40))),
         per AS (
             SELECT x.customer_id, count(*) AS n
               FROM (SELECT DISTINCT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60), k.device_kind,
@@ -288,7 +291,7 @@ BEGIN
              GROUP BY x.customer_id),
         ok AS (
             SELECT per.customer_id FROM per LEFT JOIN c ON c.customer_id = per.customer_id
-             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20))
+             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40))
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
@@ -300,8 +303,8 @@ BEGIN
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 20)
-                OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 40)
+                OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -339,7 +342,7 @@ BEGIN
             SELECT dev.customer_id, dev.device_id, dev.device_kind, dev.device_name
               FROM dev LEFT JOIN c ON c.customer_id = dev.customer_id
              WHERE dev.customer_id IS NULL
-                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 20))),
+                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 40))),
         per AS (
             SELECT x.customer_id, count(*) AS n
               FROM (SELECT DISTINCT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60), k.device_kind,
@@ -348,7 +351,7 @@ BEGIN
              GROUP BY x.customer_id),
         ok AS (
             SELECT per.customer_id FROM per LEFT JOIN c ON c.customer_id = per.customer_id
-             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20))
+             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40))
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
@@ -360,8 +363,8 @@ BEGIN
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 20)
-                OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 40)
+                OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -401,7 +404,7 @@ BEGIN
             SELECT dev.customer_id, dev.device_id, dev.device_kind, dev.device_name
               FROM dev LEFT JOIN c ON c.customer_id = dev.customer_id
              WHERE dev.customer_id IS NULL
-                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 20))),
+                OR (c.entries IS NOT NULL AND c.device_keys <= greatest(1000, c.entries / 40))),
         per AS (
             SELECT x.customer_id, count(*) AS n
               FROM (SELECT DISTINCT k.customer_id, left(btrim(l.pattern, E' \t\n\r'), 60), k.device_kind,
@@ -412,7 +415,7 @@ BEGIN
              GROUP BY x.customer_id),
         ok AS (
             SELECT per.customer_id FROM per LEFT JOIN c ON c.customer_id = per.customer_id
-             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20))
+             WHERE per.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40))
         INSERT INTO numaudit.pending_change (customer_id, number_key, device_kind, device_name,
                                              device_id, whole)
         SELECT DISTINCT r.customer_id, r.number_key, r.device_kind, r.device_name,
@@ -426,8 +429,8 @@ BEGIN
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 20)
-                OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR c.device_keys > greatest(1000, c.entries / 40)
+                OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -484,11 +487,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -525,11 +528,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -566,11 +569,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -612,11 +615,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -645,11 +648,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -681,11 +684,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -728,11 +731,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -761,11 +764,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());
@@ -797,11 +800,11 @@ BEGIN
         SELECT m.customer_id, m.number_key, m.device_kind, m.device_name, m.device_id, false
           FROM m LEFT JOIN per ON per.customer_id = m.customer_id
                  LEFT JOIN c ON c.customer_id = m.customer_id
-         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 20)
+         WHERE m.customer_id IS NULL OR per.n <= greatest(1000, c.entries / 40)
         UNION ALL
         SELECT c.customer_id, NULL, NULL, NULL, NULL, true
           FROM c LEFT JOIN per ON per.customer_id = c.customer_id
-         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 20))
+         WHERE (c.entries IS NULL OR per.n > greatest(1000, c.entries / 40))
            AND NOT EXISTS (SELECT FROM numaudit.pending_change p
                             WHERE p.customer_id = c.customer_id AND p.whole
                               AND p.xact = pg_current_xact_id());

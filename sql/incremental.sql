@@ -408,12 +408,11 @@ SELECT internal_number, action FROM numaudit.run('Globex', 'customer') WHERE int
 SELECT internal_number, rank() OVER (ORDER BY id) AS id_rank
   FROM numaudit.number WHERE hierarchy_id = 7 AND internal_number LIKE '730_' ORDER BY id;
 -- The bound of one statement: keyed marks as long as it touches no more keys
--- of a customer than the audit's own switch to full (max(1,000, entries at
--- the baseline / 20), kDefaultIncrementalShare); more, and one whole mark (its
--- keys would only make the next audit full). Globex has a baseline with few
--- entries: its bound is 1,000.
+-- of a customer than max(1,000, entries at the baseline / 40), half the
+-- audit's own switch to full; more, and one whole mark (a bulk change).
+-- Globex has a baseline with few entries: its bound is 1,000.
 \set stmt_marks 'SELECT count(*) AS marks, count(*) FILTER (WHERE p.whole) AS whole, count(p.number_key) AS keyed FROM numaudit.pending_change p WHERE p.customer_id = 7 AND p.xact = pg_current_xact_id();'
-SELECT scope, entries, greatest(1000, entries / 20) AS bound FROM numaudit.baseline WHERE customer_id = 7 ORDER BY scope;
+SELECT scope, entries, greatest(1000, entries / 40) AS bound FROM numaudit.baseline WHERE customer_id = 7 ORDER BY scope;
 BEGIN;
 INSERT INTO numaudit.device_line (device_id, line_index, pattern)
 SELECT 30, 100 + i, (800000 + i)::text FROM generate_series(1, 1000) AS i;
@@ -446,14 +445,14 @@ INSERT INTO numaudit.number (hierarchy_id, internal_number)
 SELECT 8, (820000 + i)::text FROM generate_series(1, 1001) AS i;
 :stmt_marks
 ROLLBACK;
--- A baseline of 80,000 entries: the bound is 4,000.
+-- A baseline of 80,000 entries: the bound is 2,000.
 BEGIN;
 UPDATE numaudit.baseline SET entries = 80000 WHERE customer_id = 7;
 INSERT INTO numaudit.device_line (device_id, line_index, pattern)
-SELECT 30, 100 + i, (800000 + i)::text FROM generate_series(1, 4000) AS i;
+SELECT 30, 100 + i, (800000 + i)::text FROM generate_series(1, 2000) AS i;
 :stmt_marks
 INSERT INTO numaudit.device_line (device_id, line_index, pattern)
-SELECT 30, 5000 + i, (830000 + i)::text FROM generate_series(1, 4001) AS i;
+SELECT 30, 3000 + i, (830000 + i)::text FROM generate_series(1, 2001) AS i;
 :stmt_marks
 ROLLBACK;
 -- Lines of more device keys than the bound: more keys too, found from the

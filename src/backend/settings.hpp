@@ -29,7 +29,8 @@ extern int g_fault_injection;
 // this (and than 1,000) runs full. The default is the measured crossover
 // (docs/PERFORMANCE.md, "Incremental audits"); test/bench/incremental.sh sets
 // it to 1 to time incremental audits past it. The tracking triggers' bound on
-// one statement's keys keeps the default (numaudit--0.3.0--0.4.0.sql).
+// one statement's keys is entries / 40 whatever this says
+// (numaudit--0.3.0--0.4.0.sql).
 constexpr int kDefaultIncrementalShare = 20;
 extern int g_incremental_share;
 

@@ -16,9 +16,9 @@ namespace {
 // re-reading that much by key costs more than the full scan
 // (docs/PERFORMANCE.md, "Incremental audits", the crossover).
 // The tracking triggers (numaudit--0.3.0--0.4.0.sql) write one whole mark
-// instead of a statement's keys beyond greatest(1000, entries / 20): keep
-// kDefaultIncrementalShare (settings.hpp) and the floor equal to the numbers
-// there.
+// instead of a statement's keys beyond greatest(1000, entries / 40), half
+// that share: keep the floor equal and the triggers' share at twice
+// kDefaultIncrementalShare (settings.hpp) or more.
 constexpr std::int64_t kIncrementalFloor = 1000;
 
 }  // namespace

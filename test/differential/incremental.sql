@@ -62,7 +62,7 @@ CREATE TABLE numaudit_inc.model (
     baselined boolean NOT NULL,       -- a committed audit of that scope since the last whole change
     whole     boolean NOT NULL,       -- a hierarchy change of Acme since then
     big       boolean NOT NULL        -- a statement of more than 500 rows since then (it may touch more
-                                      -- keys than the bound, greatest(1000, entries / 20): one whole mark)
+                                      -- keys than the bound, greatest(1000, entries / 40): one whole mark)
 );
 -- Every whole or epoch change (usage kind, TRUNCATE) since the model was reset.
 CREATE TABLE numaudit_inc.epoch_moved (moved boolean);
