@@ -145,47 +145,54 @@ void add_spellings(const std::string& key, std::unordered_set<std::string>& out)
 
 }  // namespace
 
+namespace {
+
+// ReadDeviceKeyLines and ReadDeviceCopies take device keys and the owners.
+Args device_args(const std::set<DeviceKey>& keys, const std::vector<std::int64_t>& owners) {
+    std::vector<std::string_view> kinds, names;
+    for (const auto& k : keys) {
+        kinds.emplace_back(k.kind);
+        names.emplace_back(k.name);
+    }
+    Args a;
+    a.values[0] = text_array(kinds);
+    a.values[1] = text_array(names);
+    a.values[2] = int8_array(owners);
+    return a;
+}
+
+// Adds to `marked` every number of a changed device's copies (a device that
+// gains or loses a copy changes all its numbers). A device marked only
+// through one of its lines (a line added, removed or renumbered) brings its
+// other lines only while its key has more than one device: a line can start
+// or end a duplicate-device conflict only then, and a copy added or removed
+// since the baseline marked the device itself. Returns every marked device.
+std::set<DeviceKey> read_device_lines(const Tracking& tracking, const Nodes& nodes,
+                                      std::set<std::string>& marked) {
+    std::set<DeviceKey> all(tracking.device_keys.begin(), tracking.device_keys.end());
+    const std::set<DeviceKey> changed(all);
+    all.insert(tracking.line_device_keys.begin(), tracking.line_device_keys.end());
+    if (all.empty()) return all;
+    const std::unique_ptr<bool[]> shared_only(new bool[all.size()]);
+    std::size_t i = 0;
+    for (const auto& k : all) shared_only[i++] = changed.count(k) == 0;
+    Args a = device_args(all, nodes.owners);
+    pg_call([&]() noexcept { a.values[3] = bool_array_Unsafe(shared_only.get(), all.size()); });
+    scan(Stmt::ReadDeviceKeyLines, a, [&](const Batch& b) {
+        for (int r = 0; r < b.rows; ++r) marked.emplace(b.at(r, col::Key1::key).text());
+    });
+    return all;
+}
+
+}  // namespace
+
 void read_changed(core::Planner& planner, const UnitRequest& req, const Tracking& tracking) {
     read_kinds(planner);
     const Nodes nodes = nodes_of(planner, req);
 
-    // The marked numbers, and every number of a changed device's copies (a
-    // device that gains or loses a copy changes all its numbers). A device
-    // marked only through one of its lines (a line added, removed or
-    // renumbered) brings its other lines only while its key has more than
-    // one device: a line can start or end a duplicate-device conflict only
-    // then, and a copy added or removed since the baseline marked the device
-    // itself.
+    // The marked numbers, and those of the marked devices' lines.
     std::set<std::string> marked(tracking.number_keys.begin(), tracking.number_keys.end());
-    std::set<DeviceKey> devices(tracking.device_keys.begin(), tracking.device_keys.end());
-    std::set<DeviceKey> line_devices;
-    for (const auto& k : tracking.line_device_keys)
-        if (devices.count(k) == 0) line_devices.insert(k);
-    auto device_args = [&](const std::set<DeviceKey>& keys) {
-        std::vector<std::string_view> kinds, names;
-        for (const auto& k : keys) {
-            kinds.emplace_back(k.kind);
-            names.emplace_back(k.name);
-        }
-        Args a;
-        a.values[0] = text_array(kinds);
-        a.values[1] = text_array(names);
-        a.values[2] = int8_array(nodes.owners);
-        return a;
-    };
-    if (!devices.empty() || !line_devices.empty()) {
-        std::set<DeviceKey> all(devices);
-        all.insert(line_devices.begin(), line_devices.end());
-        const std::unique_ptr<bool[]> shared_only(new bool[all.size()]);
-        std::size_t i = 0;
-        for (const auto& k : all) shared_only[i++] = line_devices.count(k) > 0;
-        Args a = device_args(all);
-        pg_call([&]() noexcept { a.values[3] = bool_array_Unsafe(shared_only.get(), all.size()); });
-        scan(Stmt::ReadDeviceKeyLines, a, [&](const Batch& b) {
-            for (int r = 0; r < b.rows; ++r) marked.emplace(b.at(r, col::Key1::key).text());
-        });
-        devices = std::move(all);  // every marked device's copies are context below
-    }
+    std::set<DeviceKey> devices = read_device_lines(tracking, nodes, marked);
     std::unordered_set<std::string> keys;
     for (const auto& k : marked) add_spellings(k, keys);
 
@@ -203,7 +210,7 @@ void read_changed(core::Planner& planner, const UnitRequest& req, const Tracking
         }
     });
     if (!devices.empty())
-        scan(Stmt::ReadDeviceCopies, device_args(devices), [&](const Batch& b) {
+        scan(Stmt::ReadDeviceCopies, device_args(devices, nodes.owners), [&](const Batch& b) {
             for (int r = 0; r < b.rows; ++r) {
                 const std::string_view key = b.at(r, col::KeyedUse::key).text();
                 if (keys.count(std::string(key)) == 0)
