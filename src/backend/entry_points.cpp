@@ -105,7 +105,7 @@ void resolve(Request& req) {
                               " has no sites: a site-scope audit has no entries to audit";
         const bool flat = req.customer.dial_plan == core::DialPlan::Flat;
         pg_call([&]() noexcept {
-            ereport(NOTICE,
+            ereport(notice_level(),
                     (errmsg("%s", message.c_str()),
                      flat ? errhint("Scope 'customer' audits its customer-level entries.") : 0));
         });
@@ -153,9 +153,10 @@ Tracking begin_tracking(const Request& req) {
     const TrackedScope scope = tracked_scope(req.scope, req.site_names.empty());
     if (req.incremental && scope == TrackedScope::None)
         pg_call([&]() noexcept {
-            ereport(NOTICE, (errmsg("numaudit: an audit of chosen sites is always full"),
-                             errhint("Incremental audits cover a whole scope: the customer, or "
-                                     "all of its sites.")));
+            ereport(notice_level(),
+                    (errmsg("numaudit: an audit of chosen sites is always full"),
+                     errhint("Incremental audits cover a whole scope: the customer, or "
+                             "all of its sites.")));
         });
     // A dry full run consumes nothing, and needs nothing from tracking.
     if (req.dry_run && !req.incremental) return Tracking{};
@@ -163,7 +164,7 @@ Tracking begin_tracking(const Request& req) {
     if (req.incremental && scope != TrackedScope::None && !t.incremental) {
         std::string message = "numaudit: a full audit of " + quoted_name(req.customer.path) +
                               " (scope " + tracked_scope_name(scope) + "): " + t.why_full;
-        pg_call([&]() noexcept { ereport(NOTICE, (errmsg("%s", message.c_str()))); });
+        pg_call([&]() noexcept { ereport(notice_level(), (errmsg("%s", message.c_str()))); });
     }
     if (req.dry_run) t.scope = TrackedScope::None;  // reads, never consumes
     return t;

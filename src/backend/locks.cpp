@@ -84,6 +84,16 @@ void unlock_run_Unsafe(std::int64_t run_id) {
     LockRelease(&tag, ExclusiveLock, true);
 }
 
+void lock_sweep_session_Unsafe() {
+    LOCKTAG tag = advisory_tag(kSweepLockClass, MyProcPid);
+    (void)LockAcquire(&tag, ExclusiveLock, true, false);
+}
+
+void unlock_sweep_session_Unsafe() {
+    LOCKTAG tag = advisory_tag(kSweepLockClass, MyProcPid);
+    LockRelease(&tag, ExclusiveLock, true);
+}
+
 }  // namespace numaudit::backend
 
 extern "C" {

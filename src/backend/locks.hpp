@@ -35,4 +35,12 @@ bool try_lock_customer(std::int64_t customer_id);
 void lock_run_Unsafe(std::int64_t run_id);
 void unlock_run_Unsafe(std::int64_t run_id);
 
+// Held at session level, keyed by the session's pid (objsubid 20036), while
+// the session runs CALL numaudit.audit_all: a customer a sweep lists as
+// taken by a pid that holds no such lock was left by a session that ended
+// or stopped on an error (numaudit._sweep_claim_alive).
+inline constexpr std::uint16_t kSweepLockClass = 20036;
+void lock_sweep_session_Unsafe();
+void unlock_sweep_session_Unsafe();
+
 }  // namespace numaudit::backend

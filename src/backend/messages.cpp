@@ -33,6 +33,10 @@ core::TextClip database_clip() noexcept {
     return clip;
 }
 
+bool g_in_sweep = false;
+
+int notice_level() noexcept { return g_in_sweep ? DEBUG1 : NOTICE; }
+
 std::string quoted_name(std::string_view name) {
     return "\"" + database_clip().clip(name, core::kMaxNameInMessage) + "\"";
 }

@@ -17,4 +17,13 @@ core::TextClip database_clip() noexcept;
 // "name" in double quotes, cut to its first 200 characters and an ellipsis.
 std::string quoted_name(std::string_view name);
 
+// True while CALL numaudit.audit_all audits its customers: their NOTICEs
+// (each run's summary, "no baseline: a full audit", "no sites") go to the
+// server log at DEBUG1, so that a sweep of thousands of customers says one
+// line, its own summary.
+extern bool g_in_sweep;
+
+// NOTICE, or DEBUG1 inside a sweep.
+int notice_level() noexcept;
+
 }  // namespace numaudit::backend

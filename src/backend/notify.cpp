@@ -61,7 +61,48 @@ void send(void* arg) {
     if (payload) Async_Notify("numaudit", payload);
 }
 
+// The sweep's status row; under (a path) cut to 500 characters, so that the
+// payload stays under 8000 bytes.
+constexpr const char* kSweepPayloadSql = R"SQL(
+SELECT pg_catalog.json_build_object(
+           'sweep_id', s.sweep_id, 'under', pg_catalog.left(s.under, 500), 'scope', s.scope,
+           'incremental', s.incremental, 'older_than', s.older_than, 'status', s.status,
+           'started_at', s.started_at, 'finished_at', s.finished_at,
+           'started_by', pg_catalog.left(s.started_by, 64), 'customers', s.customers,
+           'done', s.done, 'failed', s.failed, 'busy', s.busy, 'skipped', s.skipped,
+           'running', s.running, 'left_to_do', s.left_to_do)::pg_catalog.text
+  FROM numaudit.sweep_status s
+ WHERE s.sweep_id OPERATOR(pg_catalog.=) $1)SQL";
+
+void send_sweep(void* arg) {
+    int64 sweep_id = *static_cast<int64*>(arg);
+    Oid types[1] = {INT8OID};
+    Datum args[1] = {Int64GetDatum(sweep_id)};
+    int rc = SPI_execute_with_args(kSweepPayloadSql, 1, types, args, nullptr, false, 1);
+    if (rc < 0)
+        elog(ERROR, "numaudit: reading sweep %lld failed: %s", (long long)sweep_id,
+             SPI_result_code_string(rc));
+    if (SPI_processed != 1) return;
+    char* payload = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    if (payload) Async_Notify("numaudit_sweep", payload);
+}
+
+// Runs send in a subtransaction: a failure is a WARNING, a cancel is raised.
+void send_guarded(void (*send)(void*), int64 id, const char* what) {
+    ErrorData* edata = in_subtransaction_Unsafe(send, &id);
+    if (!edata) return;
+    if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED) ReThrowError(edata);
+    ereport(WARNING, (errmsg("numaudit: %s %lld is recorded, but its NOTIFY failed: %s", what,
+                             (long long)id, edata->message)));
+    FreeErrorData(edata);
+}
+
 }  // namespace
+
+void notify_sweep(int64 sweep_id) {
+    if (!g_notify) return;
+    send_guarded(send_sweep, sweep_id, "sweep");
+}
 
 void notify_run(int64 run_id) {
     if (!g_notify) return;

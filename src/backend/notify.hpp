@@ -13,4 +13,9 @@ namespace numaudit::backend {
 // call it through pg_call when C++ objects are alive).
 void notify_run(int64 run_id);
 
+// The same for the end of a sweep of CALL numaudit.audit_all: NOTIFY on
+// channel "numaudit_sweep" with the sweep's numaudit.sweep_status row as
+// JSON, sent with the transaction that closes the sweep.
+void notify_sweep(int64 sweep_id);
+
 }  // namespace numaudit::backend

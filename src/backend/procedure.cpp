@@ -26,6 +26,7 @@
 #include "backend/messages.hpp"
 #include "backend/notify.hpp"
 #include "backend/pg.hpp"
+#include "backend/procedure.hpp"
 #include "backend/read_inputs.hpp"
 #include "backend/run_request.hpp"
 #include "backend/settings.hpp"
@@ -103,7 +104,8 @@ struct Calls {
     bool incremental;
 };
 
-void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* units, uint64 nunits);
+void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* units, uint64 nunits,
+               ErrorData** caught = nullptr);
 
 // Ends the run: done (message NULL), or failed with the message and the
 // failed unit's site; announces it. Returns the run's one-line summary.
@@ -235,6 +237,90 @@ extern "C" Datum numaudit_audit(PG_FUNCTION_ARGS) {
 
 namespace {
 
+// _audit_start's row for a customer of a sweep, read inside the
+// subtransaction that ran it: the run and its units.
+struct SweepStart {
+    Datum args[6];
+    MemoryContext cxt;  // the caller's, where the units are copied
+    int64 run_id;
+    int64* units;
+    uint64 nunits;
+};
+
+void sweep_start(void* arg) {
+    auto* s = static_cast<SweepStart*>(arg);
+    static Oid types[6] = {TEXTOID, TEXTOID, TEXTARRAYOID, BOOLOID, BOOLOID, BOOLOID};
+    const char nulls[7] = {' ', ' ', 'n', ' ', ' ', ' ', '\0'};
+    run_sql(
+        "SELECT s.run_id, u.unit FROM numaudit._audit_start($1, $2, $3, $4, $5, $6) AS s "
+        "LEFT JOIN LATERAL pg_catalog.unnest(s.units) AS u (unit) ON true",
+        6, types, s->args, nulls);
+    s->units =
+        static_cast<int64*>(MemoryContextAlloc(s->cxt, sizeof(int64) * Max(SPI_processed, 1)));
+    for (uint64 r = 0; r < SPI_processed; ++r) {
+        bool isnull;
+        s->run_id =
+            DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+        Datum unit = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull);
+        if (!isnull) s->units[s->nunits++] = DatumGetInt64(unit);
+    }
+}
+
+void tie_to_sweep(void* arg) {
+    static Oid types[3] = {INT8OID, INT8OID, INT8OID};
+    run_sql("SELECT numaudit._sweep_run($1, $2, $3)", 3, types, static_cast<Datum*>(arg), nullptr);
+}
+
+}  // namespace
+
+namespace numaudit::backend {
+
+ErrorData* audit_sweep_customer_Unsafe(int64 sweep_id, int64 customer_id, const char* customer,
+                                       const char* scope, bool incremental, int64* run_id) {
+    *run_id = 0;
+    SweepStart start{};
+    start.args[0] = CStringGetTextDatum(customer);
+    start.args[1] = CStringGetTextDatum(scope);
+    start.args[2] = (Datum)0;
+    start.args[3] = BoolGetDatum(false);
+    start.args[4] = BoolGetDatum(true);  // nowait: another session's audit keeps its customer
+    start.args[5] = BoolGetDatum(incremental);
+    start.cxt = CurrentMemoryContext;
+    ErrorData* edata = in_subtransaction_Unsafe(sweep_start, &start);
+    if (edata) {
+        drop_internal_context(edata);
+        return edata;
+    }
+    *run_id = start.run_id;
+    Datum tie[3] = {Int64GetDatum(sweep_id), Int64GetDatum(customer_id),
+                    Int64GetDatum(start.run_id)};
+    edata = in_subtransaction_Unsafe(tie_to_sweep, tie);
+    if (edata) {
+        // The run is recorded but nothing was audited: it fails with this.
+        record_failure(start.run_id, 0, edata);
+        drop_internal_context(edata);
+        return edata;
+    }
+    const Calls calls{true, true, true};
+    lock_run_Unsafe(start.run_id);
+    PG_TRY();
+    { run_units(calls, true, start.run_id, start.units, start.nunits, &edata); }
+    PG_CATCH();
+    {
+        forget_run_plan();
+        unlock_run_Unsafe(start.run_id);
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    forget_run_plan();
+    unlock_run_Unsafe(start.run_id);
+    return edata;
+}
+
+}  // namespace numaudit::backend
+
+namespace {
+
 // A statement and its arguments (int8 run id, int8 unit[, bool nowait]).
 struct Step {
     const char* sql;
@@ -264,9 +350,10 @@ ErrorData* run_in_subtransaction(Step first, Step second = Step{nullptr, 0, null
 
 // Audits the run's units one by one, then finishes the run. Non-atomic: each
 // step runs in a subtransaction, so that a failure (an error, a cancel) can
-// be recorded in the run row and committed before it is raised again.
-void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* units,
-               uint64 nunits) {
+// be recorded in the run row and committed before it is raised again, or,
+// for a sweep (caught not NULL), handed back in *caught instead.
+void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* units, uint64 nunits,
+               ErrorData** caught) {
     commit_if(nonatomic);
 
     const char* mark = "SELECT numaudit._audit_mark($1, $2)";
@@ -298,6 +385,11 @@ void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* un
         }
         if (edata) {
             record_failure(run_id, units[i], edata);
+            if (caught) {
+                numaudit::backend::drop_internal_context(edata);
+                *caught = edata;
+                return;
+            }
             raise_clean(edata);
         }
         commit_if(true);
@@ -306,7 +398,7 @@ void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* un
     // Not inside ereport(): its arguments are not evaluated when nobody
     // wants the NOTICE.
     char* summary = finish_run(run_id, 0, nullptr);
-    ereport(NOTICE, (errmsg("%s", summary)));
+    ereport(numaudit::backend::notice_level(), (errmsg("%s", summary)));
     commit_if(nonatomic);
     if (nonatomic && calls.incremental) sweep_tracking(run_id);
 }
