@@ -1277,7 +1277,8 @@ CREATE TABLE numaudit.sweep_customer (
     state        text NOT NULL DEFAULT 'pending'
                  CHECK (state IN ('pending', 'running', 'done', 'failed', 'busy', 'skipped')),
     scope        text CHECK (scope IN ('customer', 'site')),
-    run_id       bigint REFERENCES numaudit.audit_run (id) ON DELETE SET NULL,
+    -- No foreign key: history may be truncated or purged on its own.
+    run_id       bigint,
     pid          integer,
     started_at   timestamptz,
     finished_at  timestamptz,
@@ -1288,7 +1289,6 @@ CREATE INDEX sweep_customer_pending_idx ON numaudit.sweep_customer (sweep_id, po
     WHERE state = 'pending';
 CREATE INDEX sweep_customer_running_idx ON numaudit.sweep_customer (sweep_id)
     WHERE state = 'running';
-CREATE INDEX sweep_customer_run_idx ON numaudit.sweep_customer (run_id) WHERE run_id IS NOT NULL;
 
 ALTER TABLE numaudit.audit_run ADD COLUMN sweep_id bigint REFERENCES numaudit.sweep (id) ON DELETE SET NULL;
 CREATE INDEX audit_run_sweep_idx ON numaudit.audit_run (sweep_id) WHERE sweep_id IS NOT NULL;
@@ -1664,7 +1664,7 @@ COMMENT ON COLUMN numaudit.sweep_customer.customer IS 'The customer''s path (whe
 COMMENT ON COLUMN numaudit.sweep_customer.last_audit IS 'When it was last audited over all of its sites, as the sweep opened; NULL: never.';
 COMMENT ON COLUMN numaudit.sweep_customer.state IS 'pending, running (session pid is auditing it), done, failed, busy (another session''s audit held it: left to that session), or skipped (see detail).';
 COMMENT ON COLUMN numaudit.sweep_customer.scope IS 'The scope it is audited with, set when it is taken.';
-COMMENT ON COLUMN numaudit.sweep_customer.run_id IS 'Its audit_run, once recorded.';
+COMMENT ON COLUMN numaudit.sweep_customer.run_id IS 'Its audit_run, once recorded (no foreign key: history may be purged or truncated on its own).';
 COMMENT ON COLUMN numaudit.sweep_customer.pid IS 'The backend pid of the session that took it.';
 COMMENT ON COLUMN numaudit.sweep_customer.started_at IS 'When it was taken.';
 COMMENT ON COLUMN numaudit.sweep_customer.finished_at IS 'When it was finished (done, failed, busy or skipped).';
