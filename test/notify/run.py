@@ -5,7 +5,9 @@ A listener hears of every run that is recorded, once, when it commits, with
 the audit_run row as its JSON payload; it hears nothing of dry runs, of
 rolled-back runs, or when numaudit.notify is off (which lets a run be part of
 a prepared transaction). A failed CALL is announced as failed. A payload that
-would pass NOTIFY's 8000-byte limit is cut short and says so.
+would pass NOTIFY's 8000-byte limit is cut short and says so. A sweep of
+CALL numaudit.audit_all is announced once on channel numaudit_sweep when it is
+done, with its sweep_status row.
 
 Runs with Debian's python3 and python3-psycopg2.
 """
@@ -247,6 +249,37 @@ got = notifications(listener, 1)
 check("pg_notify revoked: the auditor's run is announced", len(got) == 1
       and json.loads(got[0].payload)["run_by"] == "numaudit_notify_test", got)
 cur.execute("GRANT EXECUTE ON FUNCTION pg_notify(text, text) TO PUBLIC")
+
+# CALL numaudit.audit_all: one NOTIFY numaudit_sweep when the sweep is done,
+# sent by the session that closes it, with the sweep's sweep_status row; none
+# while it is open (stopped at max_duration); the runs are announced as ever.
+cur.execute("""
+INSERT INTO numaudit.hierarchy (id, parent_id, name, kind) VALUES
+    (900, NULL, 'Q', 'provider'), (901, 900, 'QR', 'reseller'),
+    (910, 901, 'Q1', 'customer'), (911, 910, 'Q1S', 'site'),
+    (920, 901, 'Q2', 'customer'), (921, 920, 'Q2S', 'site');
+INSERT INTO numaudit.number (hierarchy_id, internal_number) VALUES (911, '9101'), (921, '9201');
+""")
+listener.cursor().execute("LISTEN numaudit_sweep")
+notifications(listener)  # nothing pending
+cur.execute("CALL numaudit.audit_all('Q', max_duration => '1 microsecond')")
+got = notifications(listener)
+check("a sweep stopped at max_duration (still open): no NOTIFY", got == [], got)
+cur.execute("CALL numaudit.audit_all('Q')")
+got = notifications(listener, 3)
+sweeps = [n for n in got if n.channel == "numaudit_sweep"]
+runs = [n for n in got if n.channel == "numaudit"]
+cur.execute("""SELECT sweep_id, under, status, customers, done, failed, busy, skipped, running,
+                      left_to_do, to_json(finished_at)::text
+                 FROM numaudit.sweep_status WHERE under = 'Q'""")
+row = cur.fetchone()
+payload = json.loads(sweeps[0].payload) if len(sweeps) == 1 else {}
+check("the sweep that finished: one NOTIFY numaudit_sweep equal to its sweep_status row, "
+      "and one NOTIFY numaudit per customer run",
+      len(sweeps) == 1 and len(runs) == 2 and row is not None and row[2] == "done" and row[3] == 2
+      and [payload.get(k) for k in ["sweep_id", "under", "status", "customers", "done", "failed",
+                                     "busy", "skipped", "running", "left_to_do"]] == list(row[:10])
+      and json.dumps(payload.get("finished_at")) == row[10], (got, row))
 
 listener.close()
 app.close()
