@@ -8,7 +8,11 @@
 #      customer's lock for two minute boundaries) waits on numaudit's advisory
 #      lock, as documented; pg_cron never runs two of the job at once, so
 #      nothing piles up; once the lock is free the waiting run completes.
-# Takes about three and a half minutes (pg_cron's unit is the minute).
+#   3. A fleet (CALL numaudit.audit_all, SPEC §5): two jobs with the same
+#      schedule and arguments start together on 400 customers, join one
+#      sweep and finish it together: both succeed, both sessions audited
+#      customers, every customer is audited exactly once, the sweep is done.
+# Takes about four and a half minutes (pg_cron's unit is the minute).
 #   bash test/cron/run.sh        (as root or as postgres)
 set -euo pipefail
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -103,5 +107,69 @@ audits=$(q cronaudit "SELECT string_agg(status || ':' || n, ' ' ORDER BY status)
 [[ $audits =~ ^done:[0-9]+$ ]] && pass "numaudit.audit_run: $audits (none failed or left running)" ||
     fail "numaudit.audit_run: $audits"
 q postgres "SELECT cron.unschedule($JOB)" >/dev/null
+
+# 3. A fleet: two jobs, one sweep.
+FLEET=${CRON_FLEET:-400}
+psql_ -q -d postgres -c 'CREATE DATABASE cronfleet'
+psql_ -q -d cronfleet <<SQL
+CREATE EXTENSION numaudit;
+INSERT INTO numaudit.hierarchy (id, parent_id, name, kind)
+SELECT 1, NULL, 'Fleet', 'provider'
+UNION ALL SELECT 2, 1, 'Resellers', 'reseller'
+UNION ALL SELECT 1000 + i, 2, 'C' || lpad(i::text, 4, '0'), 'customer' FROM generate_series(1, $FLEET) i
+UNION ALL SELECT 100000 + 10 * i + s, 1000 + i, 'S' || s, 'site'
+            FROM generate_series(1, $FLEET) i, generate_series(1, 2) s;
+INSERT INTO numaudit.device (id, hierarchy_id, cluster, kind, name)
+SELECT 100 * i + 10 * s + d, 100000 + 10 * i + s, 'CL1', 'phone',
+       'SEP' || lpad((100 * i + 10 * s + d)::text, 12, '0')
+  FROM generate_series(1, $FLEET) i, generate_series(1, 2) s, generate_series(1, 5) d;
+INSERT INTO numaudit.device_line (device_id, line_index, pattern)
+SELECT id, 1, (1000000 + id)::text FROM numaudit.device;
+-- Each site's inventory: its five numbers in use (still Available) and five spare.
+INSERT INTO numaudit.number (hierarchy_id, internal_number)
+SELECT 100000 + 10 * i + s, (1000000 + 100 * i + 10 * s + d)::text
+  FROM generate_series(1, $FLEET) i, generate_series(1, 2) s, generate_series(1, 10) d;
+SQL
+JOBS=()
+for n in 1 2; do
+    JOBS+=("$(q postgres "SELECT cron.schedule_in_database('numaudit-fleet-$n', '* * * * *',
+                           \$\$CALL numaudit.audit_all('Fleet', older_than => '1 hour')\$\$, 'cronfleet')")")
+done
+log "[cron] jobs ${JOBS[*]}: every minute, CALL numaudit.audit_all('Fleet', older_than => '1 hour') on $FLEET customers"
+fleet_runs() { # JOB STATUS
+    q postgres "SELECT count(*) FROM cron.job_run_details WHERE jobid = $1 AND status = '$2'"
+}
+for _ in $(seq 1 180); do
+    finished=0
+    for j in "${JOBS[@]}"; do
+        [ "$(fleet_runs "$j" succeeded)" -ge 1 ] || [ "$(fleet_runs "$j" failed)" -ge 1 ] && finished=$((finished + 1))
+    done
+    [ "$finished" = 2 ] && break
+    sleep 1
+done
+for j in "${JOBS[@]}"; do q postgres "SELECT cron.unschedule($j)" >/dev/null; done
+for j in "${JOBS[@]}"; do
+    detail=$(q postgres "SELECT concat_ws('|', status, return_message) FROM cron.job_run_details
+                          WHERE jobid = $j ORDER BY runid LIMIT 1")
+    [ "$detail" = "succeeded|CALL" ] && pass "fleet job $j: cron.job_run_details '$detail'" ||
+        fail "fleet job $j: cron.job_run_details '$detail', expected 'succeeded|CALL'"
+done
+sweep=$(q cronfleet "SELECT concat_ws('|', count(*), min(status), max(status), sum(customers))
+                       FROM numaudit.sweep WHERE customers > 0")
+[ "$sweep" = "1|done|done|$FLEET" ] && pass "one sweep of the $FLEET customers, done: '$sweep'" ||
+    fail "sweeps with customers (count|status|status|customers): '$sweep', expected '1|done|done|$FLEET'"
+shared=$(q cronfleet "SELECT concat_ws('|', count(DISTINCT c.pid), min(n), max(n)) FROM numaudit.sweep_customer c,
+                        LATERAL (SELECT count(*) AS n FROM numaudit.sweep_customer x
+                                  WHERE x.sweep_id = c.sweep_id AND x.pid = c.pid) p")
+[[ $shared =~ ^2\|[1-9][0-9]*\|[1-9][0-9]*$ ]] && pass "both jobs' sessions audited customers (sessions|fewest|most): '$shared'" ||
+    fail "sessions that audited customers (sessions|fewest|most): '$shared', expected two, each with some"
+once=$(q cronfleet "SELECT concat_ws('|', count(*), min(n), max(n), bool_and(all_done)) FROM
+                      (SELECT r.customer_id, count(*) AS n, bool_and(r.status = 'done' AND r.sweep_id IS NOT NULL) AS all_done
+                         FROM numaudit.audit_run r GROUP BY r.customer_id) x")
+[ "$once" = "$FLEET|1|1|t" ] && pass "every customer audited exactly once, done, in the sweep: '$once'" ||
+    fail "audits per customer (customers|min|max|all done in a sweep): '$once', expected '$FLEET|1|1|t'"
+used=$(q cronfleet "SELECT count(*) FILTER (WHERE status = 'Used') || '/' || count(*) FROM numaudit.number")
+[ "$used" = "$((FLEET * 10))/$((FLEET * 20))" ] && pass "the fleet's inventory audited: $used entries Used" ||
+    fail "Used entries: $used, expected $((FLEET * 10))/$((FLEET * 20))"
 
 finish cron
