@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron libboost-dev
+packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-plproxy libboost-dev
           libgtest-dev googletest cmake make g++ clang-format gnuplot-nox python3-psycopg2)
 missing=()
 for p in "${packages[@]}"; do
