@@ -1330,8 +1330,9 @@ CREATE FUNCTION numaudit._sweep_claim_alive(pid integer)
     END;
 
 -- Customers of the sweep taken by sessions that no longer run audit_all
--- (ended, or their audit_all stopped on an error): done when their run
--- finished, else failed. Returns how many.
+-- (ended, or their audit_all stopped on an error; this session's own, when
+-- it joins or leaves, holds none any more): done when their run finished,
+-- else failed. Returns how many.
 CREATE FUNCTION numaudit._sweep_reap(sweep_id bigint)
     RETURNS integer
     LANGUAGE sql VOLATILE PARALLEL UNSAFE
@@ -1348,7 +1349,7 @@ CREATE FUNCTION numaudit._sweep_reap(sweep_id bigint)
                          FROM (VALUES (1)) AS one (x)
                          LEFT JOIN numaudit.audit_run r ON r.id = c.run_id)
              WHERE c.sweep_id = $1 AND c.state = 'running'
-               AND NOT numaudit._sweep_claim_alive(c.pid)
+               AND (c.pid = pg_backend_pid() OR NOT numaudit._sweep_claim_alive(c.pid))
             RETURNING 1)
         SELECT count(*)::integer FROM reaped;
     END;
@@ -1538,16 +1539,21 @@ CREATE FUNCTION numaudit._sweep_run(sweep_id bigint, customer_id bigint, run_id 
 
 -- Records how the customer's audit ended: done, failed or busy (another
 -- session's audit held it), with the error for the last two (a failed run's
--- own, which names the site that failed).
+-- own, which names the site that failed); or pending again: a cancel came
+-- before its run was recorded, and the next call takes it.
 CREATE FUNCTION numaudit._sweep_finish_customer(sweep_id bigint, customer_id bigint, state text, detail text)
     RETURNS void
     LANGUAGE sql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
     BEGIN ATOMIC
         UPDATE numaudit.sweep_customer c
-           SET state = $3, finished_at = clock_timestamp(),
-               detail = coalesce((SELECT r.error FROM numaudit.audit_run r
-                                   WHERE r.id = c.run_id AND r.status = 'failed'), $4)
+           SET state = $3,
+               finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE clock_timestamp() END,
+               pid = CASE WHEN $3 = 'pending' THEN NULL ELSE c.pid END,
+               started_at = CASE WHEN $3 = 'pending' THEN NULL ELSE c.started_at END,
+               detail = CASE WHEN $3 = 'pending' THEN NULL
+                             ELSE coalesce((SELECT r.error FROM numaudit.audit_run r
+                                             WHERE r.id = c.run_id AND r.status = 'failed'), $4) END
          WHERE c.sweep_id = $1 AND c.customer_id = $2 AND c.state = 'running';
     END;
 

@@ -114,7 +114,10 @@ bool audit_customers(int64 sweep_id, bool incremental, TimestampTz deadline, Ses
         ErrorData* edata = numaudit::backend::audit_sweep_customer_Unsafe(
             sweep_id, customer_id, customer, scope, incremental, &run_id);
         const bool busy = edata && edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE && run_id == 0;
-        const char* state = !edata ? "done" : busy ? "busy" : "failed";
+        // Cancelled before its run was recorded: nothing of it happened, so
+        // it is pending again for the next call.
+        const bool untouched = edata && edata->sqlerrcode == ERRCODE_QUERY_CANCELED && run_id == 0;
+        const char* state = !edata ? "done" : busy ? "busy" : untouched ? "pending" : "failed";
         char* detail = nullptr;
         if (busy)
             detail = pstrdup("another session's audit held it: left to that session");

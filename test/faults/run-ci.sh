@@ -2,8 +2,9 @@
 # The fault tests at a CI-friendly size (about 3 minutes on an idle 2-CPU
 # machine): cancel on a 200,000-entry flat customer over 1,000 sites (2 tries
 # of each kind of cancel), crash on 100,000 entries, memory exhaustion,
-# 1,000 failing calls, and every C++ exception type. Each test starts and
-# stops its own cluster (ports 54343-54347). Run by ctest (label faults) or by
+# 1,000 failing calls, every C++ exception type, and a sweep of audit_all
+# cancelled and terminated. Each test starts and stops its own cluster (ports
+# 54343-54348). Run by ctest (label faults) or by
 # hand, as root (crash.sh kills a server process):
 #   bash test/faults/run-ci.sh
 # FAULT_N, FAULT_CRASH_N, FAULT_TRIES override the sizes.
@@ -30,6 +31,7 @@ run crash env FAULT_N="${FAULT_CRASH_N:-100000}" bash ./crash.sh
 run oom env FAULT_N=20000 FAULT_SITES=50 bash ./oom.sh
 run failures bash ./failures.sh
 run exceptions bash ./exceptions.sh
+run sweep bash ./sweep.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
     printf '\nfault tests FAILED: %s\n' "${failed[*]}"

@@ -23,7 +23,7 @@
 #   sharding        PL/Proxy sharding example: proxy and two shards, outage, moving a customer
 #                   (examples/sharding/test.sh; ports 54395-54397)
 #   faults          cancel, crash, memory, many failures, exception types (test/faults;
-#                   ports 54343-54347)
+#                   ports 54343-54348)
 #   unit_sanitized  the unit tests under ASan and UBSan (sanitize.sh, build-asan/)
 #   valgrind        regress and isolation under valgrind memcheck (test/valgrind; port 54360)
 # The first six, upgrade and notify use the cluster started here; soak starts

@@ -50,9 +50,9 @@ setup_db() {  # name, CREATE EXTENSION clause
     "$PG_BINDIR/createdb" "$1"
     psql_ -q -d "$1" -c "CREATE EXTENSION numaudit $2" -f "$REPO_DIR/examples/example_customer.sql" >/dev/null
     # Any numaudit table's rows as text (a test helper in schema public),
-    # without the columns an update adds (audit_run.mode, 0.4.0).
+    # without the columns an update adds (audit_run.mode and audit_run.sweep_id, 0.4.0).
     q "$1" "CREATE FUNCTION numaudit_rows(t text) RETURNS SETOF text LANGUAGE plpgsql AS
-            \$\$ BEGIN RETURN QUERY EXECUTE format('SELECT (to_jsonb(x) - ''mode'')::text FROM numaudit.%I x', t); END \$\$" >/dev/null
+            \$\$ BEGIN RETURN QUERY EXECUTE format('SELECT (to_jsonb(x) - ''mode'' - ''sweep_id'')::text FROM numaudit.%I x', t); END \$\$" >/dev/null
 }
 
 upgrade_from() {  # version
@@ -148,6 +148,18 @@ upgrade_from() {  # version
     done
     check_eq "$from: after the update, incremental audits run full first, then incremental" \
         " full incremental" "$modes"
+
+    # audit_all on the updated database: the history written before the
+    # update orders the sweep (every customer with number management on,
+    # each audited once, each run tied to the sweep).
+    psql_ -q -d $OLD -c "CALL numaudit.audit_all()" >/dev/null 2>&1
+    check_eq "$from: CALL numaudit.audit_all after the update: one sweep, done, every managed customer audited once in it" \
+        "done|true|true" \
+        "$(q $OLD "SELECT s.status || '|' || (s.customers = (SELECT count(*) FROM numaudit.hierarchy
+                                                      WHERE kind = 'customer' AND number_management))
+                   || '|' || (SELECT count(*) = count(DISTINCT customer_id) AND count(*) = s.customers
+                                FROM numaudit.audit_run r WHERE r.sweep_id = s.id)
+                     FROM numaudit.sweep s")"
 }
 
 q postgres "DROP ROLE IF EXISTS $GRANTEE" >/dev/null 2>&1 || true
