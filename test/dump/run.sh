@@ -4,14 +4,15 @@
 # the audit history), so they and their identity sequences are marked with
 # pg_extension_config_dump: without that, pg_dump writes only CREATE
 # EXTENSION numaudit and a restore comes back with empty tables.
-#   1. Database dumpsrc: the example customers, audit history, a DBA-defined
+#   1. Database dumpsrc: the example customers, audit history (a sweep of
+#      audit_all too), a DBA-defined
 #      usage kind and a service of it, rows that took their ids from the
 #      identity sequences, NULLs, unicode, quotes, tabs, newlines, backslashes.
 #   2. pg_dump -Fc | pg_restore into dumpdst, pg_dump -Fp | psql into
 #      dumpplain, pg_dump --inserts | psql into dumpinserts: all succeed, with
 #      nothing on stderr but pg_dump's warning about hierarchy's
 #      self-reference (see below).
-#   3. In each, each of the 8 tables in full (every row, every column, in
+#   3. In each, each of the 10 tables in full (every row, every column, in
 #      primary key order), every sequence of the schema (last_value,
 #      is_called) and the extension version are those of dumpsrc.
 #   4. Each works: a device inserted without an id gets a fresh id, dry runs
@@ -32,7 +33,7 @@ ACME=Provider1.ResellerA.Acme
 GLOBEX=Provider1.ResellerB.Globex
 # table:primary key, in the order the extension defines them
 TABLES="hierarchy:id usage_kind:kind device:id device_line:device_id,line_index
-        service:id number:id audit_run:id audit_change:id"
+        service:id number:id audit_run:id audit_change:id sweep:id sweep_customer:sweep_id,position"
 
 short() { # stdin's first lines on one line, at most 400 characters
     local s
@@ -74,11 +75,13 @@ INSERT INTO numaudit.number (hierarchy_id, internal_number, status, usage, descr
 -- hierarchy then lists children before their parent.
 UPDATE numaudit.hierarchy SET number_management = true WHERE id = 1;
 SQL
-# History: a run, a CALL per site, a CALL for some sites (sites not NULL).
+# History: a run, a CALL per site, a CALL for some sites (sites not NULL),
+# and a sweep of audit_all (audit_run rows refer to it).
 psql_ -q -d dumpsrc >"$WORK/audits.log" 2>&1 <<SQL || { fail "audits of dumpsrc: $(cat "$WORK/audits.log")"; exit 1; }
 SELECT count(*) FROM numaudit.run('$ACME', 'customer');
 CALL numaudit.audit('$GLOBEX', 'site');
 CALL numaudit.audit('$ACME', 'site', ARRAY['London', 'Paris']);
+CALL numaudit.audit_all();
 SQL
 log "[dump] dumpsrc: $(q dumpsrc "SELECT format('%s entries, %s runs, %s changes',
         (SELECT count(*) FROM numaudit.number), (SELECT count(*) FROM numaudit.audit_run),
