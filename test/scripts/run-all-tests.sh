@@ -19,7 +19,7 @@
 #   app_example     the application examples, psql and Python (test/app; port 54394)
 #   soak            pgbench soak, 60 s with 4 clients (test/soak)
 #   bench_smoke     the benchmark at 10,000 entries, every contender (test/bench; port 54370)
-#   cron            pg_cron integration, about 3.5 minutes (test/cron; port 54380)
+#   cron            pg_cron integration, audit and audit_all, about 4.5 minutes (test/cron; port 54380)
 #   sharding        PL/Proxy sharding example: proxy and two shards, outage, moving a customer
 #                   (examples/sharding/test.sh; ports 54395-54397)
 #   faults          cancel, crash, memory, many failures, exception types (test/faults;
