@@ -1296,6 +1296,10 @@ CREATE INDEX audit_run_sweep_idx ON numaudit.audit_run (sweep_id) WHERE sweep_id
 -- older_than, one index probe per customer however long the history.
 CREATE INDEX audit_run_last_done_idx ON numaudit.audit_run (customer_id, finished_at)
     WHERE status = 'done' AND sites IS NULL;
+-- The runs still running: every CALL looks for abandoned ones before it
+-- starts (thousands of times in a sweep), in a probe rather than a scan of
+-- the whole history.
+CREATE INDEX audit_run_running_idx ON numaudit.audit_run (id) WHERE status = 'running';
 
 SELECT pg_catalog.pg_extension_config_dump('numaudit.sweep', '');
 SELECT pg_catalog.pg_extension_config_dump('numaudit.sweep_customer', '');

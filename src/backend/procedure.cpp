@@ -286,7 +286,18 @@ ErrorData* audit_sweep_customer_Unsafe(int64 sweep_id, int64 customer_id, const 
     start.args[4] = BoolGetDatum(true);  // nowait: another session's audit keeps its customer
     start.args[5] = BoolGetDatum(incremental);
     start.cxt = CurrentMemoryContext;
-    ErrorData* edata = in_subtransaction_Unsafe(sweep_start, &start);
+    // A lock taken for an instant (another session's tracking sweep tries
+    // each customer's) is not an audit: tried again a few times, 20 to 80 ms
+    // apart, before the customer is called busy.
+    ErrorData* edata = nullptr;
+    for (int attempt = 0;; ++attempt) {
+        start.nunits = 0;
+        edata = in_subtransaction_Unsafe(sweep_start, &start);
+        if (!edata || edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE || attempt == 3) break;
+        FreeErrorData(edata);
+        pg_usleep(20000L * (attempt + 1));
+        CHECK_FOR_INTERRUPTS();
+    }
     if (edata) {
         drop_internal_context(edata);
         return edata;
@@ -301,7 +312,10 @@ ErrorData* audit_sweep_customer_Unsafe(int64 sweep_id, int64 customer_id, const 
         drop_internal_context(edata);
         return edata;
     }
-    const Calls calls{true, true, true};
+    // Once its run is recorded the customer is this session's: its units wait
+    // for a lock as CALL numaudit.audit does (an instant, or an application's
+    // row), rather than fail the run.
+    const Calls calls{true, false, true};
     lock_run_Unsafe(start.run_id);
     PG_TRY();
     { run_units(calls, true, start.run_id, start.units, start.nunits, &edata); }
@@ -400,7 +414,11 @@ void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* un
     char* summary = finish_run(run_id, 0, nullptr);
     ereport(numaudit::backend::notice_level(), (errmsg("%s", summary)));
     commit_if(nonatomic);
-    if (nonatomic && calls.incremental) sweep_tracking(run_id);
+    // A sweep sweeps tracking once, when the session leaves it (sweep.cpp):
+    // after every customer it would cost a pass over every customer's
+    // baseline each time, and its try of each candidate's audit lock would
+    // meet the other sessions' audits.
+    if (nonatomic && calls.incremental && !caught) sweep_tracking(run_id);
 }
 
 }  // namespace

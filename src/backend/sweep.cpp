@@ -16,6 +16,7 @@
 #include "backend/pg.hpp"
 #include "backend/procedure.hpp"
 #include "backend/spi.hpp"
+#include "backend/subtransaction.hpp"
 
 extern "C" {
 #include "utils/timestamp.h"
@@ -144,6 +145,33 @@ bool audit_customers(int64 sweep_id, bool incremental, TimestampTz deadline, Ses
     return stopped;
 }
 
+// Once per session, before it leaves the sweep, in a transaction of its own:
+// what CALL numaudit.audit does after each run (numaudit._tracking_sweep:
+// marks nobody needs, baselines nobody uses), after the sweep's last full
+// run if it had one. A failure is a WARNING, a cancel is raised.
+void sweep_tracking(void* arg) {
+    Oid types[1] = {INT8OID};
+    Datum values[1] = {*static_cast<Datum*>(arg)};
+    int rc = SPI_execute_with_args(
+        "SELECT numaudit._tracking_sweep(r.id) FROM (SELECT coalesce(max(x.id) FILTER (WHERE "
+        "x.mode = 'full'), max(x.id)) AS id FROM numaudit.audit_run x WHERE x.sweep_id = $1 AND "
+        "x.status = 'done') AS r WHERE r.id IS NOT NULL",
+        1, types, values, nullptr, false, 0);
+    if (rc < 0) elog(ERROR, "numaudit: the tracking sweep failed: %s", SPI_result_code_string(rc));
+}
+
+void sweep_tracking_once(int64 sweep_id) {
+    Datum arg = Int64GetDatum(sweep_id);
+    ErrorData* edata = numaudit::backend::in_subtransaction_Unsafe(sweep_tracking, &arg);
+    if (edata) {
+        if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED) ThrowErrorData(edata);
+        ereport(WARNING, (errmsg("numaudit: the tracking sweep after sweep %lld failed: %s",
+                                 (long long)sweep_id, edata->message)));
+        FreeErrorData(edata);
+    }
+    commit();
+}
+
 SweepCounts leave_sweep(int64 sweep_id) {
     Oid types[1] = {INT8OID};
     Datum args[1] = {Int64GetDatum(sweep_id)};
@@ -230,6 +258,7 @@ extern "C" Datum numaudit_audit_all(PG_FUNCTION_ARGS) {
         numaudit::backend::g_in_sweep = true;
         stopped = audit_customers(sweep_id, incremental, deadline, mine);
         numaudit::backend::g_in_sweep = false;
+        if (mine.done + mine.failed > 0) sweep_tracking_once(sweep_id);
         sweep = leave_sweep(sweep_id);
     }
     PG_CATCH();
