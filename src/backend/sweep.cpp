@@ -275,7 +275,8 @@ extern "C" Datum numaudit_audit_all(PG_FUNCTION_ARGS) {
     TimestampDifference(began, GetCurrentTimestamp(), &secs, &usecs);
     const char* what = under ? psprintf("under %s", under) : pstrdup("every customer");
     char* sweep_text =
-        sweep.closed
+        // Closed by this session, or by another that left at the same time.
+        sweep.closed || (sweep.pending == 0 && sweep.running == 0)
             ? psprintf("the sweep is done: %d customer%s, %d done, %d failed, %d busy, %d skipped",
                        sweep.customers, sweep.customers == 1 ? "" : "s", sweep.done, sweep.failed,
                        sweep.busy, sweep.skipped)
