@@ -63,6 +63,11 @@ section "numaudit.inventory_summary: entries by status, per customer and site"
 psql -c "SELECT customer, site, total, available, used, used_utility, reserved, cooling, share_available
            FROM numaudit.inventory_summary ORDER BY customer, site NULLS FIRST;"
 
+section "CALL numaudit.audit_all(): every customer, incremental where a baseline allows (what pg_cron jobs run for a fleet)"
+psql -c "CALL numaudit.audit_all();"
+psql -c "SELECT sweep_id, under, status, customers, done, failed, busy, skipped, left_to_do FROM numaudit.sweep_status;"
+psql -c "SELECT r.customer, r.scope, r.mode, r.status, r.sweep_id FROM numaudit.audit_run r WHERE r.sweep_id IS NOT NULL ORDER BY r.id;"
+
 stop="bash test/scripts/cluster.sh stop"
 [ -n "${NUMAUDIT_PGPORT:-}" ] && stop="NUMAUDIT_PGPORT=$NUMAUDIT_PGPORT $stop"
 [ -n "${NUMAUDIT_PGDIR:-}" ] && stop="NUMAUDIT_PGDIR=$NUMAUDIT_PGDIR $stop"
