@@ -1305,18 +1305,6 @@ SELECT pg_catalog.pg_extension_config_dump('numaudit.sweep', '');
 SELECT pg_catalog.pg_extension_config_dump('numaudit.sweep_customer', '');
 SELECT pg_catalog.pg_extension_config_dump('numaudit.sweep_id_seq', '');
 
--- When the customer was last audited over all of its sites (a done run of
--- scope customer, or of scope site without chosen sites), and with which
--- scope; NULL when never.
-CREATE FUNCTION numaudit._last_audit(customer_id bigint, OUT finished_at timestamptz, OUT scope text)
-    LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        SELECT r.finished_at, r.scope FROM numaudit.audit_run r
-         WHERE r.customer_id = $1 AND r.status = 'done' AND r.sites IS NULL
-         ORDER BY r.finished_at DESC LIMIT 1;
-    END;
-
 -- A claimed customer whose session no longer runs audit_all (it ended, or
 -- its audit_all stopped on an error): that session's sweep lock (advisory,
 -- objsubid 20036, keyed by its pid) is no longer held.
@@ -1457,9 +1445,10 @@ BEGIN
          WHERE h.kind IN ('reseller', 'customer')
     ) CYCLE id SET looped USING route,
     candidates AS (
-        SELECT c.id, numaudit._node_path(c.id) AS path, l.finished_at AS last_audit
+        SELECT c.id, numaudit._node_path(c.id) AS path,
+               (SELECT max(r.finished_at) FROM numaudit.audit_run r
+                 WHERE r.customer_id = c.id AND r.status = 'done' AND r.sites IS NULL) AS last_audit
           FROM numaudit.hierarchy c
-          LEFT JOIN LATERAL numaudit._last_audit(c.id) l ON true
          WHERE c.kind = 'customer' AND c.number_management
            AND (node_id IS NULL OR c.id IN (SELECT b.id FROM below b WHERE NOT b.looped))
     )
@@ -1503,7 +1492,10 @@ BEGIN
             RETURN;
         END IF;
         SELECT * INTO node FROM numaudit.hierarchy h WHERE h.id = c.customer_id;
-        SELECT * INTO last FROM numaudit._last_audit(c.customer_id);
+        -- Its last audit over all of its sites, and that audit's scope.
+        SELECT r.finished_at, r.scope INTO last FROM numaudit.audit_run r
+         WHERE r.customer_id = c.customer_id AND r.status = 'done' AND r.sites IS NULL
+         ORDER BY r.finished_at DESC LIMIT 1;
         why := CASE WHEN node.id IS NULL OR node.kind <> 'customer' THEN 'no longer a customer'
                     WHEN NOT node.number_management THEN 'number management is disabled'
                     WHEN last.finished_at > clock_timestamp() - s.older_than
@@ -1531,15 +1523,20 @@ END
 $$;
 
 -- Ties the customer's audit_run to the sweep, as soon as the run is recorded.
+-- (PL/pgSQL, as the sweep's other per-customer steps: it keeps its plans for
+-- the session, where a function of SQL standard body plans on every call.)
 CREATE FUNCTION numaudit._sweep_run(sweep_id bigint, customer_id bigint, run_id bigint)
     RETURNS void
-    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        UPDATE numaudit.audit_run r SET sweep_id = $1 WHERE r.id = $3;
-        UPDATE numaudit.sweep_customer c SET run_id = $3
-         WHERE c.sweep_id = $1 AND c.customer_id = $2 AND c.state = 'running';
-    END;
+    AS $$
+BEGIN
+    UPDATE numaudit.audit_run r SET sweep_id = _sweep_run.sweep_id WHERE r.id = _sweep_run.run_id;
+    UPDATE numaudit.sweep_customer c SET run_id = _sweep_run.run_id
+     WHERE c.sweep_id = _sweep_run.sweep_id AND c.customer_id = _sweep_run.customer_id
+       AND c.state = 'running';
+END
+$$;
 
 -- Records how the customer's audit ended: done, failed or busy (another
 -- session's audit held it), with the error for the last two (a failed run's
@@ -1547,19 +1544,25 @@ CREATE FUNCTION numaudit._sweep_run(sweep_id bigint, customer_id bigint, run_id 
 -- before its run was recorded, and the next call takes it.
 CREATE FUNCTION numaudit._sweep_finish_customer(sweep_id bigint, customer_id bigint, state text, detail text)
     RETURNS void
-    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-    BEGIN ATOMIC
-        UPDATE numaudit.sweep_customer c
-           SET state = $3,
-               finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE clock_timestamp() END,
-               pid = CASE WHEN $3 = 'pending' THEN NULL ELSE c.pid END,
-               started_at = CASE WHEN $3 = 'pending' THEN NULL ELSE c.started_at END,
-               detail = CASE WHEN $3 = 'pending' THEN NULL
-                             ELSE coalesce((SELECT r.error FROM numaudit.audit_run r
-                                             WHERE r.id = c.run_id AND r.status = 'failed'), $4) END
-         WHERE c.sweep_id = $1 AND c.customer_id = $2 AND c.state = 'running';
-    END;
+    AS $$
+DECLARE
+    again boolean := _sweep_finish_customer.state = 'pending';
+BEGIN
+    UPDATE numaudit.sweep_customer c
+       SET state = _sweep_finish_customer.state,
+           finished_at = CASE WHEN again THEN NULL ELSE clock_timestamp() END,
+           pid = CASE WHEN again THEN NULL ELSE c.pid END,
+           started_at = CASE WHEN again THEN NULL ELSE c.started_at END,
+           detail = CASE WHEN again THEN NULL
+                         ELSE coalesce((SELECT r.error FROM numaudit.audit_run r
+                                         WHERE r.id = c.run_id AND r.status = 'failed'),
+                                       _sweep_finish_customer.detail) END
+     WHERE c.sweep_id = _sweep_finish_customer.sweep_id
+       AND c.customer_id = _sweep_finish_customer.customer_id AND c.state = 'running';
+END
+$$;
 
 -- A session leaves the sweep: it closes it (done) when no customer is left
 -- or being audited. The sweep row's lock puts the sessions that leave at
@@ -1626,12 +1629,12 @@ SELECT c.sweep_id, c.pid, c.customer_id, c.customer, c.scope, c.run_id, c.starte
  WHERE c.state = 'running';
 
 REVOKE EXECUTE ON PROCEDURE numaudit.audit_all(text, text, boolean, interval, interval) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION numaudit._last_audit(bigint), numaudit._sweep_claim_alive(integer), numaudit._sweep_reap(bigint),
+REVOKE EXECUTE ON FUNCTION numaudit._sweep_claim_alive(integer), numaudit._sweep_reap(bigint),
     numaudit._sweep_open(text, text, boolean, interval, interval), numaudit._sweep_claim(bigint),
     numaudit._sweep_run(bigint, bigint, bigint), numaudit._sweep_finish_customer(bigint, bigint, text, text),
     numaudit._sweep_leave(bigint) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE numaudit.audit_all(text, text, boolean, interval, interval) TO numaudit_auditor;
-GRANT EXECUTE ON FUNCTION numaudit._last_audit(bigint), numaudit._sweep_claim_alive(integer), numaudit._sweep_reap(bigint),
+GRANT EXECUTE ON FUNCTION numaudit._sweep_claim_alive(integer), numaudit._sweep_reap(bigint),
     numaudit._sweep_open(text, text, boolean, interval, interval), numaudit._sweep_claim(bigint),
     numaudit._sweep_run(bigint, bigint, bigint), numaudit._sweep_finish_customer(bigint, bigint, text, text),
     numaudit._sweep_leave(bigint) TO numaudit_auditor;
@@ -1648,7 +1651,6 @@ COMMENT ON TABLE numaudit.sweep_customer IS 'The customers of a sweep in the ord
 COMMENT ON COLUMN numaudit.audit_run.sweep_id IS 'The sweep of CALL numaudit.audit_all this run was part of; NULL for a run of its own.';
 COMMENT ON VIEW numaudit.sweep_status IS 'Per sweep: its arguments, status, and customers done, failed, busy, skipped, being audited and left to do, and how many sessions are auditing now.';
 COMMENT ON VIEW numaudit.sweep_activity IS 'What each session running CALL numaudit.audit_all is auditing now: the customer, its run and its progress (sites done of total); alive is false for a session that ended (its customer is recorded failed when the sweep is next joined).';
-COMMENT ON FUNCTION numaudit._last_audit(bigint) IS 'Internal to audit_all, not part of the contract: when a customer was last audited over all of its sites, and with which scope.';
 COMMENT ON FUNCTION numaudit._sweep_claim_alive(integer) IS 'Internal to audit_all, not part of the contract: whether the session pid is running audit_all (holds its sweep lock).';
 COMMENT ON FUNCTION numaudit._sweep_open(text, text, boolean, interval, interval) IS 'Internal step of audit_all, not part of the contract: checks its arguments, and joins the open sweep of the same arguments or opens one.';
 COMMENT ON FUNCTION numaudit._sweep_claim(bigint) IS 'Internal step of audit_all, not part of the contract: takes the sweep''s next customer no other session holds, without waiting.';
