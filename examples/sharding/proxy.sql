@@ -164,6 +164,28 @@ CREATE FUNCTION numaudit_proxy._fleet_status_on(on_shard integer)
     SELECT * FROM numaudit_shard.fleet_status();
 $$;
 
+CREATE FUNCTION numaudit_proxy._sweeps()
+    RETURNS TABLE (shard integer, sweep_id bigint, under text, scope text, incremental boolean,
+                   older_than interval, status text, started_at timestamptz, finished_at timestamptz,
+                   started_by text, customers integer, done bigint, failed bigint, busy bigint,
+                   skipped bigint, running bigint, left_to_do bigint, sessions bigint)
+    LANGUAGE plproxy AS $$
+    CLUSTER 'numaudit_shards';
+    RUN ON ALL;
+    TARGET numaudit_shard.sweeps;
+$$;
+
+CREATE FUNCTION numaudit_proxy._sweeps_on(on_shard integer)
+    RETURNS TABLE (shard integer, sweep_id bigint, under text, scope text, incremental boolean,
+                   older_than interval, status text, started_at timestamptz, finished_at timestamptz,
+                   started_by text, customers integer, done bigint, failed bigint, busy bigint,
+                   skipped bigint, running bigint, left_to_do bigint, sessions bigint)
+    LANGUAGE plproxy AS $$
+    CLUSTER 'numaudit_shards';
+    RUN ON on_shard;
+    SELECT * FROM numaudit_shard.sweeps();
+$$;
+
 -- A shard that cannot be reached. PL/Proxy reports a failed connection as
 -- SQLSTATE XX000 (internal_error) and a shard shutting down as 57P0x; the
 -- public functions below turn both into 08006 (connection_failure) naming
@@ -311,6 +333,53 @@ EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
                             detail_ = PG_EXCEPTION_DETAIL, hint_ = PG_EXCEPTION_HINT;
     PERFORM numaudit_proxy._raise(fleet_status_on.shard_number, state, message, detail_, hint_);
+END
+$$;
+
+-- Every shard's sweeps of CALL numaudit.audit_all (numaudit.sweep_status
+-- with the shard's number), latest first. All or nothing like fleet_status
+-- (08006 when a shard cannot be reached); sweeps_on(shard) asks one shard.
+CREATE FUNCTION numaudit_proxy.sweeps()
+    RETURNS TABLE (shard integer, sweep_id bigint, under text, scope text, incremental boolean,
+                   older_than interval, status text, started_at timestamptz, finished_at timestamptz,
+                   started_by text, customers integer, done bigint, failed bigint, busy bigint,
+                   skipped bigint, running bigint, left_to_do bigint, sessions bigint)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    state text; message text; detail_ text; hint_ text;
+BEGIN
+    RETURN QUERY SELECT * FROM numaudit_proxy._sweeps() s ORDER BY s.started_at DESC, s.shard, s.sweep_id DESC;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                            detail_ = PG_EXCEPTION_DETAIL, hint_ = PG_EXCEPTION_HINT;
+    PERFORM numaudit_proxy._raise(NULL, state, message, detail_, hint_);
+END
+$$;
+
+CREATE FUNCTION numaudit_proxy.sweeps_on(shard_number integer)
+    RETURNS TABLE (shard integer, sweep_id bigint, under text, scope text, incremental boolean,
+                   older_than interval, status text, started_at timestamptz, finished_at timestamptz,
+                   started_by text, customers integer, done bigint, failed bigint, busy bigint,
+                   skipped bigint, running bigint, left_to_do bigint, sessions bigint)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    state text; message text; detail_ text; hint_ text;
+BEGIN
+    IF sweeps_on.shard_number IS NULL OR sweeps_on.shard_number < 0
+       OR sweeps_on.shard_number >= numaudit_proxy.shard_count() THEN
+        RAISE EXCEPTION 'no shard %', sweeps_on.shard_number
+              USING ERRCODE = 'undefined_object',
+                    HINT = format('Shards are numbered 0 to %s.', numaudit_proxy.shard_count() - 1);
+    END IF;
+    RETURN QUERY SELECT * FROM numaudit_proxy._sweeps_on(sweeps_on.shard_number);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                            detail_ = PG_EXCEPTION_DETAIL, hint_ = PG_EXCEPTION_HINT;
+    PERFORM numaudit_proxy._raise(sweeps_on.shard_number, state, message, detail_, hint_);
 END
 $$;
 

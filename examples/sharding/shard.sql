@@ -6,10 +6,10 @@
 --
 --   psql -d numaudit -v shard=0 -f examples/sharding/shard.sql
 --
--- Schema numaudit_shard: the shard's own number, two read functions that
--- the proxy calls (inventory_summary and fleet_status; run and uses are
--- numaudit's own), and the identity sequences moved into the shard's own id
--- range, so that ids never collide between shards and a customer can move
+-- Schema numaudit_shard: the shard's own number, three read functions that
+-- the proxy calls (inventory_summary, fleet_status and sweeps; run and uses
+-- are numaudit's own), and the identity sequences moved into the shard's own
+-- id range, so that ids never collide between shards and a customer can move
 -- from one shard to another with its ids (README.md, "Moving a customer").
 \set ON_ERROR_STOP 1
 
@@ -28,13 +28,15 @@ INSERT INTO numaudit_shard.self (shard) VALUES (:shard)
 
 -- Ids: shard N hands out ids from (N + 1) * 10^12 on (a sequence already
 -- past that is left alone). Rows loaded with explicit ids should use the
--- shard's range too.
+-- shard's range too. Sweep ids too, so that a sweep is named by its id
+-- alone across the fleet (a sweep stays on the shard that ran it: a moved
+-- customer's audit_run rows lose their sweep_id, move_customer.sh).
 SELECT pg_catalog.setval(pg_catalog.format('numaudit.%I', q.sequencename)::regclass,
                          (:shard + 1) * 1000000000000::bigint, false)
   FROM pg_catalog.pg_sequences q
  WHERE q.schemaname = 'numaudit'
    AND q.sequencename IN ('hierarchy_id_seq', 'device_id_seq', 'service_id_seq', 'number_id_seq',
-                          'audit_run_id_seq', 'audit_change_id_seq')
+                          'audit_run_id_seq', 'audit_change_id_seq', 'sweep_id_seq')
    AND coalesce(q.last_value, 0) < (:shard + 1) * 1000000000000::bigint;
 
 -- numaudit.inventory_summary's rows of one customer, the customer given as
@@ -77,9 +79,27 @@ CREATE OR REPLACE FUNCTION numaudit_shard.fleet_status()
          ORDER BY 3;
     END;
 
+-- This shard's sweeps of CALL numaudit.audit_all (its pg_cron jobs): the
+-- rows of numaudit.sweep_status with the shard's number, latest first.
+CREATE OR REPLACE FUNCTION numaudit_shard.sweeps()
+    RETURNS TABLE (shard integer, sweep_id bigint, under text, scope text, incremental boolean,
+                   older_than interval, status text, started_at timestamptz, finished_at timestamptz,
+                   started_by text, customers integer, done bigint, failed bigint, busy bigint,
+                   skipped bigint, running bigint, left_to_do bigint, sessions bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    BEGIN ATOMIC
+        SELECT (SELECT me.shard FROM numaudit_shard.self me), s.sweep_id, s.under, s.scope,
+               s.incremental, s.older_than, s.status, s.started_at, s.finished_at, s.started_by,
+               s.customers, s.done, s.failed, s.busy, s.skipped, s.running, s.left_to_do, s.sessions
+          FROM numaudit.sweep_status s
+         ORDER BY s.started_at DESC, s.sweep_id DESC;
+    END;
+
 -- The proxy connects as a role of yours (its user mapping) that may read:
 -- GRANT USAGE ON SCHEMA numaudit_shard TO that role, and make it a member
 -- of numaudit_auditor for run (numaudit_reader is enough for the rest).
-REVOKE ALL ON FUNCTION numaudit_shard.inventory_summary(text), numaudit_shard.fleet_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION numaudit_shard.inventory_summary(text), numaudit_shard.fleet_status(),
+                       numaudit_shard.sweeps() FROM PUBLIC;
 
 COMMIT;

@@ -11,12 +11,16 @@
 #      shard's own errors come back with their SQLSTATE; a writing run
 #      commits on its shard even when the proxy's transaction rolls back;
 #   b. every customer is on exactly one shard, the one the directory names;
+#   s. CALL numaudit.audit_all() on each shard (as its pg_cron would): the
+#      proxy's sweeps() gives both shards' numaudit.sweep_status rows with
+#      the shard number, each shard's sweep done over all its customers;
 #   c. shard 1 stopped: its customers' calls fail with 08006 "shard 1 is
-#      unreachable", shard 0's still work, fleet_status fails as a whole
-#      (fleet_status_on(0) works), also in a proxy session that was already
-#      connected; shard 1 restarted: everything works again;
-#   d. move_customer.sh moves a customer from shard 0 to shard 1 with its ids:
-#      the same answers through the proxy before and after, gone from shard 0.
+#      unreachable", shard 0's still work, fleet_status and sweeps fail as a
+#      whole (fleet_status_on(0), sweeps_on(0) work), also in a proxy session
+#      that was already connected; shard 1 restarted: everything works again;
+#   d. move_customer.sh moves a customer from shard 0 to shard 1 with its ids
+#      (its audit runs without their sweep, which stays on shard 0): the same
+#      answers through the proxy before and after, gone from shard 0.
 # Needs numaudit installed (test/scripts/setup.sh) and postgresql-15-plproxy.
 #   bash examples/sharding/test.sh        (as root or as postgres)
 set -euo pipefail
@@ -229,6 +233,40 @@ expect_error "a. a shard's error, with its own SQLSTATE" 42704 \
 expect_error "a. scope customer of an slc customer, from shard 1" 55000 '' \
     "SELECT * FROM numaudit_proxy.run('Provider1.ResellerB.Hooli', 'customer', dry_run => true)"
 
+# s. Sweeps. Here, after a.'s comparisons of writing runs and history: the
+# sweep's audit_run rows become each customer's latest, which c. and d.
+# compare as they then are. audit_all refuses a transaction block: a lone
+# CALL, as pg_cron runs it.
+for n in 0 1; do
+    on "$n" -c 'CALL numaudit.audit_all()' >/dev/null
+done
+sweeps_of() { on "$1" -c "SELECT $1, * FROM numaudit.sweep_status" | LC_ALL=C sort; }  # SHARD
+same "s. sweeps() over both shards: their numaudit.sweep_status rows, with the shard number" \
+    "$( (sweeps_of 0; sweeps_of 1) | LC_ALL=C sort)" "$(px -c "SELECT * FROM numaudit_proxy.sweeps()" | LC_ALL=C sort)"
+managed=$(for n in 0 1; do
+              on "$n" -c "SELECT $n || '|done|' || count(*) || '|' || count(*) || '|0|0'
+                            FROM numaudit.hierarchy WHERE kind = 'customer' AND number_management"
+          done)
+same "s. each shard's sweep is done over all its managed customers (shard|status|customers|done|failed|left_to_do)" \
+    "$managed" "$(px -c "SELECT concat_ws('|', shard, status, customers, done, failed, left_to_do)
+                           FROM numaudit_proxy.sweeps() ORDER BY shard")"
+swept=$(px -c "SELECT sum(done) FROM numaudit_proxy.sweeps()")
+[ "$swept" = "${#CUSTOMERS[@]}" ] && pass "s. the sweeps audited all ${#CUSTOMERS[@]} customers of the fleet" ||
+    fail "s. the sweeps audited $swept customers, expected ${#CUSTOMERS[@]}"
+order=$(px -c "SELECT string_agg(shard::text, ',') FROM numaudit_proxy.sweeps()")
+[ "$order" = 1,0 ] && pass "s. sweeps(): latest first (shard 1's sweep, which started last, then shard 0's)" ||
+    fail "s. sweeps() order by shard: $order, expected 1,0"
+for n in 0 1; do
+    same "s. sweeps_on($n)" "$(sweeps_of "$n")" "$(px -c "SELECT * FROM numaudit_proxy.sweeps_on($n)" | LC_ALL=C sort)"
+done
+expect_error "s. sweeps_on(2): the proxy has no shard 2" 42704 'no shard 2' "SELECT * FROM numaudit_proxy.sweeps_on(2)"
+by_sweep="SELECT f.customer_id || '|' || f.run_id FROM numaudit_shard.fleet_status() f
+            JOIN numaudit.audit_run r ON r.id = f.run_id
+            JOIN numaudit.sweep_customer c ON c.run_id = r.id AND c.sweep_id = r.sweep_id AND c.state = 'done'"
+same "s. fleet_status() now names each customer's run of the sweep (customer_id|run_id)" \
+    "$( (s0 -c "$by_sweep"; s1 -c "$by_sweep") | LC_ALL=C sort)" \
+    "$(px -c "SELECT customer_id || '|' || run_id FROM numaudit_proxy.fleet_status()" | LC_ALL=C sort)"
+
 # c. Shard 1 down.
 stop_shard 1
 log "[sharding] shard 1 stopped"
@@ -242,6 +280,11 @@ same "c. run() for a customer of shard 0 still works" \
 expect_error "c. fleet_status() fails as a whole" 08006 'a shard is unreachable' \
     "SELECT * FROM numaudit_proxy.fleet_status()"
 same "c. fleet_status_on(0) still works" "$(s0 -c "$fleet")" "$(px -c "SELECT * FROM numaudit_proxy.fleet_status_on(0)")"
+expect_error "c. sweeps() fails as a whole" 08006 'a shard is unreachable' \
+    "SELECT * FROM numaudit_proxy.sweeps()"
+expect_error "c. sweeps_on(1)" 08006 'shard 1 is unreachable' \
+    "SELECT * FROM numaudit_proxy.sweeps_on(1)"
+same "c. sweeps_on(0) still works" "$(sweeps_of 0)" "$(px -c "SELECT * FROM numaudit_proxy.sweeps_on(0)" | LC_ALL=C sort)"
 start_shard 1
 log "[sharding] shard 1 started again"
 same "c. shard 1 back: uses() for its customer" \
@@ -249,6 +292,8 @@ same "c. shard 1 back: uses() for its customer" \
     "$(px -c "SELECT * FROM numaudit_proxy.uses('Provider2.ResellerC.Umbrella', '5100')")"
 same "c. shard 1 back: fleet_status()" "$( (s0 -c "$fleet"; s1 -c "$fleet") | LC_ALL=C sort)" \
     "$(px -c "SELECT * FROM numaudit_proxy.fleet_status()" | LC_ALL=C sort)"
+same "c. shard 1 back: sweeps()" "$( (sweeps_of 0; sweeps_of 1) | LC_ALL=C sort)" \
+    "$(px -c "SELECT * FROM numaudit_proxy.sweeps()" | LC_ALL=C sort)"
 # In one proxy session that is already connected to shard 1 (a pooled
 # connection): the stop, then the restart.
 session=$(psql_ -qAt -v ON_ERROR_STOP=0 -v VERBOSITY=verbose -h "$PROXY_DIR" -p "$PROXY_PORT" -d proxy 2>&1 <<SQL || true
@@ -282,8 +327,9 @@ snapshot_via_proxy() {
     px -c "SELECT customer_id, customer, run_id, status, mode, added, updated, unchanged, skipped, conflicts
              FROM numaudit_proxy.fleet_status() WHERE customer = '$INI'"
     px -c "$(sorted_run "numaudit_proxy.run('$INI', 'customer', dry_run => true)")"
+    px -c "SELECT * FROM numaudit_proxy.sweeps()"  # a sweep stays where it ran
 }
-rows_of() { # SHARD: the customer's rows (ids and all)
+rows_of() { # SHARD: the customer's rows (ids and all; audit_run without sweep_id, checked below)
     on "$1" -c "SELECT 'h|' || concat_ws('|', h.id, h.name, h.kind, h.dial_plan, h.number_management)
                   FROM numaudit.hierarchy h WHERE h.id = $INI_ID OR h.parent_id = $INI_ID ORDER BY h.id"
     on "$1" -c "SELECT 'n|' || n::text FROM numaudit.number n JOIN numaudit.hierarchy h ON h.id = n.hierarchy_id
@@ -293,12 +339,13 @@ rows_of() { # SHARD: the customer's rows (ids and all)
                  WHERE h.id = $INI_ID OR h.parent_id = $INI_ID ORDER BY d.id, l.line_index"
     on "$1" -c "SELECT 's|' || s::text FROM numaudit.service s JOIN numaudit.hierarchy h ON h.id = s.hierarchy_id
                  WHERE h.id = $INI_ID OR h.parent_id = $INI_ID ORDER BY s.id"
-    on "$1" -c "SELECT 'r|' || r::text FROM numaudit.audit_run r WHERE r.customer_id = $INI_ID ORDER BY r.id"
+    on "$1" -c "SELECT 'r|' || (to_jsonb(r) - 'sweep_id')::text FROM numaudit.audit_run r WHERE r.customer_id = $INI_ID ORDER BY r.id"
     on "$1" -c "SELECT 'c|' || c::text FROM numaudit.audit_change c JOIN numaudit.audit_run r ON r.id = c.run_id
                  WHERE r.customer_id = $INI_ID ORDER BY c.id"
 }
 before_proxy=$(snapshot_via_proxy)
 before_rows=$(rows_of 0)
+swept_runs=$(s0 -c "SELECT count(*) FROM numaudit.audit_run WHERE customer_id = $INI_ID AND sweep_id IS NOT NULL")
 moved=$(PROXY=$PROXY_CONN PSQL=$PG_BINDIR/psql bash "$HERE/move_customer.sh" "$INI" 1 2>&1) || {
     fail "d. move_customer.sh failed"
     printf '%s\n' "$moved"
@@ -309,6 +356,10 @@ printf '%s\n' "$moved" | sed 's/^/[sharding] /'
 same "d. its rows on shard 1, ids and all, are those it had on shard 0" "$before_rows" "$(rows_of 1)"
 left=$(rows_of 0)
 [ -z "$left" ] && pass "d. nothing of it is left on shard 0" || fail "d. left on shard 0: $(wc -l <<<"$left") rows"
+moved_swept=$(s1 -c "SELECT count(*) FROM numaudit.audit_run WHERE customer_id = $INI_ID AND sweep_id IS NOT NULL")
+[ "$swept_runs" -gt 0 ] && [ "$moved_swept" = 0 ] &&
+    pass "d. its $swept_runs audit run(s) of shard 0's sweep came without their sweep_id" ||
+    fail "d. audit runs with a sweep_id: $swept_runs on shard 0 before the move, $moved_swept on shard 1 after (expected > 0, then 0)"
 same "d. through the proxy: the same answers as before the move" "$before_proxy" "$(snapshot_via_proxy)"
 placement_check "d. after the move"
 [ "$(s1 -c "SELECT number_management FROM numaudit.hierarchy WHERE id = $INI_ID")" = t ] &&
