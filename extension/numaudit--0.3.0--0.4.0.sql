@@ -1053,6 +1053,14 @@ BEGIN
                > greatest(max(b.entries), 100)
     LOOP
         CONTINUE WHEN NOT numaudit._try_lock_customer(candidate);
+        -- A CALL holds the customer's audit lock only while it audits one of
+        -- its units: between two of them (a commit per site) the lock is free,
+        -- but a mark committed meanwhile belongs to that run's future
+        -- baseline's pending changes. A customer with a run still running is
+        -- left alone (a run abandoned by its session only delays this until
+        -- the next CALL marks it failed).
+        CONTINUE WHEN EXISTS (SELECT FROM numaudit.audit_run r
+                               WHERE r.customer_id = candidate AND r.status = 'running');
         -- Statements of their own, after the lock: they see an audit
         -- committed meanwhile.
         IF baselines THEN

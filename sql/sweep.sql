@@ -157,3 +157,20 @@ CALL numaudit.audit_all('P2');
 RESET ROLE;
 DROP ROLE sweep_auditor;
 DROP ROLE sweep_reader;
+
+-- The tracking sweep (after a CALL, and once per audit_all session) deletes
+-- the change marks of customers without a baseline, but never those of a
+-- customer with a run still running: a CALL holds the customer's lock only
+-- while it audits a site, and a mark committed between two of its sites
+-- must outlive it. Umbrella has a baseline no more once its tree changes.
+DELETE FROM numaudit.baseline WHERE customer_id = 11;
+UPDATE numaudit.hierarchy SET name = 'Umbrella2' WHERE id = 11;  -- a whole mark
+SELECT count(*) FILTER (WHERE whole) AS whole_marks FROM numaudit.pending_change WHERE customer_id = 11;
+INSERT INTO numaudit.audit_run (customer, scope, entry_point, customer_id)
+VALUES ('P1.RB.Umbrella', 'site', 'audit', 11);
+SELECT numaudit._tracking_sweep(NULL) >= 0 AS swept;
+SELECT count(*) AS marks_kept FROM numaudit.pending_change WHERE customer_id = 11;
+UPDATE numaudit.audit_run SET status = 'failed', finished_at = clock_timestamp()
+ WHERE customer_id = 11 AND status = 'running';
+SELECT numaudit._tracking_sweep(NULL) > 0 AS swept;
+SELECT count(*) AS marks_left FROM numaudit.pending_change WHERE customer_id = 11;

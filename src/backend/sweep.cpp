@@ -19,6 +19,7 @@
 #include "backend/subtransaction.hpp"
 
 extern "C" {
+#include "utils/plancache.h"
 #include "utils/timestamp.h"
 }
 
@@ -91,6 +92,7 @@ bool audit_customers(int64 sweep_id, bool incremental, TimestampTz deadline, Ses
         CurrentMemoryContext, "numaudit sweep customer", ALLOCSET_SMALL_SIZES);
     MemoryContext outer = MemoryContextSwitchTo(per_customer);
     bool stopped = false;
+    int64 audited = 0;
     for (;;) {
         CHECK_FOR_INTERRUPTS();
         if (deadline != 0 && GetCurrentTimestamp() >= deadline) {
@@ -139,6 +141,12 @@ bool audit_customers(int64 sweep_id, bool incremental, TimestampTz deadline, Ses
         else
             ++mine.failed;
         MemoryContextReset(per_customer);
+        // A sweep often begins on an empty history (a new installation, a
+        // purge): plans this session keeps were made when audit_run and the
+        // sweep's tables were small, and a scan that suited them then costs
+        // more with every customer. Every 256 customers they are made again
+        // for the tables as they are (what DISCARD PLANS does).
+        if (++audited % 256 == 0) ResetPlanCache();
     }
     MemoryContextSwitchTo(outer);
     MemoryContextDelete(per_customer);
