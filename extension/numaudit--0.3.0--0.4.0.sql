@@ -1446,19 +1446,34 @@ BEGIN
         -- Another session opened it meanwhile: join it.
     END LOOP;
 
-    WITH RECURSIVE below (id) AS (
-        SELECT node_id WHERE node_id IS NOT NULL
+    -- Paths in one walk down the tree (from under, or from every root), not
+    -- one walk up per customer: thousands of customers are listed while the
+    -- sessions starting with this one wait to join.
+    WITH RECURSIVE tree (id, kind, number_management, path) AS (
+        SELECT h.id, h.kind, h.number_management, CASE WHEN node_id IS NULL THEN h.name ELSE under_path END
+          FROM numaudit.hierarchy h
+         WHERE CASE WHEN node_id IS NULL THEN h.parent_id IS NULL ELSE h.id = node_id END
         UNION ALL
-        SELECT h.id FROM numaudit.hierarchy h JOIN below b ON h.parent_id = b.id
-         WHERE h.kind IN ('reseller', 'customer')
+        SELECT h.id, h.kind, h.number_management, t.path || '.' || h.name
+          FROM numaudit.hierarchy h JOIN tree t ON h.parent_id = t.id
+         WHERE h.kind IN ('reseller', 'customer') AND t.kind <> 'customer'
     ) CYCLE id SET looped USING route,
+    reached AS (
+        SELECT t.id, t.path FROM tree t
+         WHERE t.kind = 'customer' AND t.number_management AND NOT t.looped
+        -- Every customer: also those the walk does not reach (rows from before
+        -- 0.3.0: parents that loop or are missing, a customer under a site),
+        -- by their own path if they have one; the audit of one without says why.
+        UNION ALL
+        SELECT c.id, numaudit._node_path(c.id) FROM numaudit.hierarchy c
+         WHERE node_id IS NULL AND c.kind = 'customer' AND c.number_management
+           AND NOT EXISTS (SELECT FROM tree t WHERE t.id = c.id AND NOT t.looped)
+    ),
     candidates AS (
-        SELECT c.id, numaudit._node_path(c.id) AS path,
+        SELECT c.id, c.path,
                (SELECT max(r.finished_at) FROM numaudit.audit_run r
                  WHERE r.customer_id = c.id AND r.status = 'done' AND r.sites IS NULL) AS last_audit
-          FROM numaudit.hierarchy c
-         WHERE c.kind = 'customer' AND c.number_management
-           AND (node_id IS NULL OR c.id IN (SELECT b.id FROM below b WHERE NOT b.looped))
+          FROM reached c
     )
     INSERT INTO numaudit.sweep_customer (sweep_id, position, customer_id, customer, last_audit)
     SELECT _sweep_open.sweep_id,
