@@ -87,13 +87,15 @@ void send_sweep(void* arg) {
     if (payload) Async_Notify("numaudit_sweep", payload);
 }
 
-// Runs send in a subtransaction: a failure is a WARNING, a cancel is raised.
-void send_guarded(void (*send)(void*), int64 id, const char* what) {
+// Runs send in a subtransaction, so that a failure to notify neither fails
+// the audit nor hides its own error: what it announces is recorded, a
+// WARNING says why listeners will not hear of it. A cancel is not swallowed.
+void send_guarded(void (*send)(void*), int64 id, const char* what, const char* channel) {
     ErrorData* edata = in_subtransaction_Unsafe(send, &id);
     if (!edata) return;
     if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED) ReThrowError(edata);
-    ereport(WARNING, (errmsg("numaudit: %s %lld is recorded, but its NOTIFY failed: %s", what,
-                             (long long)id, edata->message)));
+    ereport(WARNING, (errmsg("numaudit: %s %lld is recorded, but NOTIFY %s failed: %s", what,
+                             (long long)id, channel, edata->message)));
     FreeErrorData(edata);
 }
 
@@ -101,20 +103,12 @@ void send_guarded(void (*send)(void*), int64 id, const char* what) {
 
 void notify_sweep(int64 sweep_id) {
     if (!g_notify) return;
-    send_guarded(send_sweep, sweep_id, "sweep");
+    send_guarded(send_sweep, sweep_id, "sweep", "numaudit_sweep");
 }
 
 void notify_run(int64 run_id) {
     if (!g_notify) return;
-    // In a subtransaction, so that a failure to notify neither fails the
-    // audit nor hides its own error: the run is recorded, a WARNING says why
-    // listeners will not hear of it. A cancel is not swallowed.
-    ErrorData* edata = in_subtransaction_Unsafe(send, &run_id);
-    if (!edata) return;
-    if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED) ReThrowError(edata);
-    ereport(WARNING, (errmsg("numaudit: run %lld is recorded, but NOTIFY numaudit failed: %s",
-                             (long long)run_id, edata->message)));
-    FreeErrorData(edata);
+    send_guarded(send, run_id, "run", "numaudit");
 }
 
 }  // namespace numaudit::backend

@@ -59,12 +59,38 @@ bool audit_run_site(std::int64_t run_id, std::int64_t site_id, core::Counts& cou
 void forget_run_plan() noexcept;
 }  // namespace numaudit::backend
 
+namespace numaudit::backend {
+
+void commit_and_continue_Unsafe() {
+    SPI_commit();
+    SPI_start_transaction();
+}
+
+void run_sql_clean_Unsafe(const char* sql, int nargs, Oid* types, Datum* values,
+                          const char* nulls) {
+    MemoryContext cxt = CurrentMemoryContext;
+    PG_TRY();
+    {
+        int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+        if (rc < 0) elog(ERROR, "numaudit: %s failed: %s", sql, SPI_result_code_string(rc));
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(cxt);
+        ErrorData* edata = CopyErrorData();
+        FlushErrorState();
+        drop_internal_context(edata);
+        ThrowErrorData(edata);
+    }
+    PG_END_TRY();
+}
+
+}  // namespace numaudit::backend
+
 namespace {
 
 void commit_if(bool nonatomic) {
-    if (!nonatomic) return;
-    SPI_commit();
-    SPI_start_transaction();
+    if (nonatomic) numaudit::backend::commit_and_continue_Unsafe();
 }
 
 void run_sql(const char* sql, int nargs, Oid* types, Datum* values, const char* nulls) {
@@ -80,19 +106,8 @@ pg_attribute_noreturn() void raise_clean(ErrorData* edata) {
     pg_unreachable();
 }
 
-// run_sql, with an error raised clean (no cleanup needed: nothing is held).
 void run_sql_clean(const char* sql, int nargs, Oid* types, Datum* values, const char* nulls) {
-    MemoryContext cxt = CurrentMemoryContext;
-    PG_TRY();
-    { run_sql(sql, nargs, types, values, nulls); }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(cxt);
-        ErrorData* edata = CopyErrorData();
-        FlushErrorState();
-        raise_clean(edata);
-    }
-    PG_END_TRY();
+    numaudit::backend::run_sql_clean_Unsafe(sql, nargs, types, values, nulls);
 }
 
 // How the procedure calls its helpers: with the flags (0.3.0 catalogs; and
@@ -102,6 +117,9 @@ struct Calls {
     bool flags;
     bool nowait;
     bool incremental;
+    // Sweep tracking after the run (CALL audit); a sweep of audit_all does
+    // it once per session instead (sweep.cpp).
+    bool sweep_tracking = true;
 };
 
 void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* units, uint64 nunits,
@@ -315,7 +333,7 @@ ErrorData* audit_sweep_customer_Unsafe(int64 sweep_id, int64 customer_id, const 
     // Once its run is recorded the customer is this session's: its units wait
     // for a lock as CALL numaudit.audit does (an instant, or an application's
     // row), rather than fail the run.
-    const Calls calls{true, false, true};
+    const Calls calls{true, false, true, false};
     lock_run_Unsafe(start.run_id);
     PG_TRY();
     { run_units(calls, true, start.run_id, start.units, start.nunits, &edata); }
@@ -418,7 +436,7 @@ void run_units(const Calls& calls, bool nonatomic, int64 run_id, const int64* un
     // after every customer it would cost a pass over every customer's
     // baseline each time, and its try of each candidate's audit lock would
     // meet the other sessions' audits.
-    if (nonatomic && calls.incremental && !caught) sweep_tracking(run_id);
+    if (nonatomic && calls.incremental && calls.sweep_tracking) sweep_tracking(run_id);
 }
 
 }  // namespace

@@ -1,10 +1,17 @@
 // What CALL numaudit.audit_all needs of CALL numaudit.audit
-// (procedure.cpp): one customer audited the same way.
+// (procedure.cpp): its SQL steps, and one customer audited the same way.
 #pragma once
 
 #include "backend/pg.hpp"
 
 namespace numaudit::backend {
+
+// Commits and starts the next transaction (a non-atomic SPI connection).
+void commit_and_continue_Unsafe();
+
+// Runs a statement through SPI; its error is raised without numaudit's
+// internal statement in its CONTEXT (SPEC §3 "Messages").
+void run_sql_clean_Unsafe(const char* sql, int nargs, Oid* types, Datum* values, const char* nulls);
 
 // Audits one customer as CALL numaudit.audit(customer, scope, NULL,
 // incremental => incremental) does, committing per unit, and ties its

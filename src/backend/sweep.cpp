@@ -29,29 +29,11 @@ PG_FUNCTION_INFO_V1(numaudit_audit_all);
 
 namespace {
 
-void commit() {
-    SPI_commit();
-    SPI_start_transaction();
-}
+void commit() { numaudit::backend::commit_and_continue_Unsafe(); }
 
-// Runs a statement of the sweep; an error is raised without numaudit's
-// internal statement in its CONTEXT (as CALL numaudit.audit's are).
+// A statement of the sweep, raised clean as CALL numaudit.audit's are.
 void sweep_sql(const char* sql, int nargs, Oid* types, Datum* values, const char* nulls) {
-    MemoryContext cxt = CurrentMemoryContext;
-    PG_TRY();
-    {
-        int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
-        if (rc < 0) elog(ERROR, "numaudit: %s failed: %s", sql, SPI_result_code_string(rc));
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(cxt);
-        ErrorData* edata = CopyErrorData();
-        FlushErrorState();
-        numaudit::backend::drop_internal_context(edata);
-        ThrowErrorData(edata);
-    }
-    PG_END_TRY();
+    numaudit::backend::run_sql_clean_Unsafe(sql, nargs, types, values, nulls);
 }
 
 int64 int8_at(int col) {
